@@ -1,0 +1,218 @@
+"""The `mmgan` command: train, sample, evaluate, doctor, exercises, grade.
+
+Lesson: 00 Setup and tour.
+
+    mmgan train [RECIPE] [--steps N --batch-size B --lr LR --device D --seed S --out DIR
+                          --amp --compile --ema DECAY --resume RUN --distributed]
+    mmgan sample RUN -o FILE [-n N --seed S ...]
+    mmgan doctor
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+
+DEFAULT_RECIPE = "shapes"
+FALLBACK_RECIPE = "digits-cgan"
+
+log = logging.getLogger("mmgan")
+
+
+def default_recipe() -> str:
+    from mmgan_ref.train.recipes import recipe_names
+
+    return DEFAULT_RECIPE if DEFAULT_RECIPE in recipe_names() else FALLBACK_RECIPE
+
+
+# ----------------------------------------------------------------------------- train
+
+
+def add_train_parser(sub) -> None:
+    from mmgan_ref.train.recipes import RECIPES, recipe_names
+    from mmgan_ref.utils import DEVICE_CHOICES
+
+    names = recipe_names()
+    lines = "\n".join(f"  {n:14s} {RECIPES[n].description}" for n in names)
+    p = sub.add_parser(
+        "train", help="train a recipe and write a run folder",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Train a named recipe; writes config.json, checkpoint.pt, samples.png, "
+                    "curves.png, history.json and metrics.json into the run folder.\n\n"
+                    f"recipes:\n{lines}")
+    p.add_argument("recipe", nargs="?", default=None,
+                   help=f"recipe name (default: {default_recipe()})")
+    p.add_argument("--steps", type=int, help="training steps (default: the recipe's)")
+    p.add_argument("--batch-size", type=int, help="batch size per process")
+    p.add_argument("--lr", type=float, help="learning rate")
+    p.add_argument("--seed", type=int, help="random seed (default 0)")
+    p.add_argument("--device", help=f"one of {', '.join(DEVICE_CHOICES)} or cuda:N "
+                                    "(default auto: cuda, then mps, then cpu)")
+    p.add_argument("--out", help="run folder (default runs/RECIPE)")
+    p.add_argument("--amp", action="store_true", default=None,
+                   help="mixed precision: bf16 where supported, else fp16 with a grad scaler")
+    p.add_argument("--compile", action="store_true", default=None, help="torch.compile networks")
+    p.add_argument("--ema", type=float, dest="ema_decay",
+                   help="decay of the generator's moving average (0 disables)")
+    p.add_argument("--checkpoint-every", type=int, help="steps between checkpoints (0: at end)")
+    p.add_argument("--image-size", type=int, help="image size, for recipes that take one")
+    p.add_argument("--resume", help="run folder or checkpoint to continue from")
+    p.add_argument("--distributed", action="store_true",
+                   help="data-parallel training under torchrun (gloo on CPU, NCCL on GPU)")
+    p.add_argument("--no-eval", action="store_true", help="skip the final evaluation")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_train)
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from mmgan_ref.train import distributed as ddp
+    from mmgan_ref.train.recipes import get_recipe
+    from mmgan_ref.train.run import train
+
+    recipe = get_recipe(args.recipe or default_recipe())  # unknown name: error before work
+    rank, world, device = 0, 1, args.device
+    if args.distributed:
+        rank, world, device = ddp.init_from_env(args.device or "auto")
+    elif device is not None:
+        from mmgan_ref.utils import resolve_device
+
+        resolve_device(device)
+    out = Path(args.out or Path("runs") / recipe.name)
+    extra = dict(recipe.defaults.extra)
+    if args.image_size is not None:
+        extra["image_size"] = args.image_size
+    overrides = dict(steps=args.steps, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
+                     device=device, amp=args.amp, compile=args.compile,
+                     ema_decay=args.ema_decay, checkpoint_every=args.checkpoint_every,
+                     progress=False if args.no_progress else None, extra=extra)
+    try:
+        run = train(recipe.name, out=out, resume=args.resume, evaluate=not args.no_eval,
+                    rank=rank, world_size=world, **overrides)
+    finally:
+        if args.distributed:
+            ddp.shutdown()
+    if rank == 0:
+        trainer = run.trainer
+        log.info("trained %s for %d steps in %.1f s (%.1f steps/s) on %s", recipe.name,
+                 trainer.step, trainer.seconds, trainer.step / max(trainer.seconds, 1e-9),
+                 trainer.device)
+        for key, value in _flat_metrics(run.metrics):
+            log.info("  %-28s %s", key, value)
+        log.info("run folder: %s", out.resolve())
+    return 0
+
+
+def _flat_metrics(metrics: dict, prefix: str = ""):
+    for key, value in metrics.items():
+        if isinstance(value, dict):
+            yield from _flat_metrics(value, f"{prefix}{key}.")
+        elif isinstance(value, float):
+            yield f"{prefix}{key}", f"{value:.4g}"
+        elif isinstance(value, (int, str)):
+            yield f"{prefix}{key}", value
+
+
+# ----------------------------------------------------------------------------- sample
+
+
+def add_sample_parser(sub) -> None:
+    p = sub.add_parser("sample", help="draw samples from a trained run",
+                       description="Draw samples from a run folder written by `mmgan train` "
+                                   "and save them as an image.")
+    p.add_argument("run", help="run folder (or its checkpoint.pt)")
+    p.add_argument("-o", "--output", default="samples.png", help="image file to write")
+    p.add_argument("-n", type=int, default=64, help="number of samples (default 64)")
+    p.add_argument("--seed", type=int, default=0, help="noise seed (default 0)")
+    p.add_argument("--device", default="cpu", help="device to sample on (default cpu)")
+    p.add_argument("--label", type=int, help="digits-cgan: draw only this digit (0-9)")
+    p.add_argument("--text", help="shapes: a caption to draw, e.g. 'a small red circle at the "
+                                  "top left'")
+    p.add_argument("--sound", help="shapes: a .wav file to draw from")
+    p.add_argument("--image", help="shapes: a .png image: print its nearest captions")
+    p.add_argument("--interpolate", nargs=2, metavar=("CAPTION_A", "CAPTION_B"),
+                   help="shapes: an interpolation strip between two captions")
+    p.set_defaults(func=cmd_sample)
+
+
+def cmd_sample(args: argparse.Namespace) -> int:
+    from mmgan_ref.train.run import load_run
+    from mmgan_ref.utils import check_int
+
+    check_int("-n", args.n, minimum=1, maximum=10_000)
+    run = load_run(args.run, device=args.device)
+    options = {k: getattr(args, k) for k in ("label", "text", "sound", "image", "interpolate")
+               if getattr(args, k) is not None}
+    lines = run.recipe.sample_to_file(run.family, run.generator, Path(args.output), args.n,
+                                      args.seed, **options)
+    for line in lines:
+        log.info("%s", line)
+    return 0
+
+
+# ----------------------------------------------------------------------------- doctor
+
+
+def add_doctor_parser(sub) -> None:
+    p = sub.add_parser("doctor", help="check the environment: versions, device, data",
+                       description="Print versions, the device `auto` picks, thread counts "
+                                   "and whether the offline data sets load.")
+    p.set_defaults(func=cmd_doctor)
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from mmgan_ref.doctor import doctor_report
+
+    report = doctor_report()
+    for key, value in report["lines"]:
+        log.info("%-22s %s", key, value)
+    return 0 if report["ok"] else 1
+
+
+# ----------------------------------------------------------------------------- main
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="mmgan", description="Multimodal GANs course: train, sample, evaluate and grade.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    add_train_parser(sub)
+    add_sample_parser(sub)
+    add_doctor_parser(sub)
+    for module in ("mmgan_ref.metrics.cli", "mmgan_ref.course.cli"):
+        _register_optional(module, sub)
+    return parser
+
+
+def _register_optional(module_name: str, sub) -> None:
+    import importlib
+
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as err:
+        if err.name != module_name:
+            raise
+        return
+    module.register_cli(sub)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(message)s", stream=sys.stdout)
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    try:
+        return args.func(args)
+    except (ValueError, TypeError, FileNotFoundError) as err:
+        if args.verbose:
+            raise
+        print(f"mmgan {args.command}: error: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

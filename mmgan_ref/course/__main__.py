@@ -1,0 +1,7 @@
+"""``python -m mmgan_ref.course exercises build|check`` and ``... grade SUBMISSIONS_DIR``."""
+
+import sys
+
+from mmgan_ref.course.cli import main
+
+sys.exit(main())

@@ -1,0 +1,119 @@
+"""The ``mmgan exercises build|check`` and ``mmgan grade`` commands.
+
+Lesson: 00 Setup and tour (how exercises are made and graded).
+
+``mmgan_ref.cli`` wires these in with::
+
+    from mmgan_ref.course.cli import register_cli
+    register_cli(subparsers)        # then: sys.exit(args.func(args))
+
+Each ``func`` takes the parsed ``argparse.Namespace`` and returns an exit status.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+# The commands import their modules when run: `mmgan --help` must not wait for nbformat.
+
+
+def exercises_build(args: argparse.Namespace) -> int:
+    """Regenerate exercises/ from solutions/; print the files that changed."""
+    from mmgan_ref.course.generator import CourseError, build_exercises
+
+    try:
+        changed = build_exercises(args.solutions, args.exercises)
+    except CourseError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    for path in changed:
+        print(f"wrote {path}")
+    print(f"{len(changed)} exercise notebook(s) changed")
+    return 0
+
+
+def exercises_check(args: argparse.Namespace) -> int:
+    """Exit 1 when exercises/ is stale (differs from what the solutions generate)."""
+    from mmgan_ref.course.generator import CourseError, check_exercises
+
+    try:
+        problems = check_exercises(args.solutions, args.exercises)
+    except CourseError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if problems:
+        return 1
+    print(f"{args.exercises} is up to date with {args.solutions}")
+    return 0
+
+
+def grade_command(args: argparse.Namespace) -> int:
+    """Grade a folder of submissions; print one line per student."""
+    from mmgan_ref.course.generator import CourseError
+    from mmgan_ref.course.grader import grade
+
+    try:
+        rows = grade(args.submissions, out=args.out, feedback_dir=args.feedback,
+                     solutions_dir=args.solutions, cell_timeout=args.timeout,
+                     notebook_timeout=args.notebook_timeout, workers=args.workers)
+    except (CourseError, ValueError, TypeError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    for row in rows:
+        note = "" if row["status"] == "ok" else f"  ({row['status']})"
+        print(f"{row['student']}: {row['total']} / {row['max_total']}{note}")
+    feedback = args.feedback or Path(args.out).parent / "feedback"
+    print(f"gradebook: {args.out}; feedback: {feedback}/")
+    return 0
+
+
+def _add_folders(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--solutions", default="solutions",
+                        help="folder of solution notebooks, the source of truth "
+                             "(default: %(default)s)")
+    parser.add_argument("--exercises", default="exercises",
+                        help="folder of generated exercise notebooks (default: %(default)s)")
+
+
+def register_cli(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``exercises`` (``build``, ``check``) and ``grade`` to an argparse subparsers object."""
+    exercises = subparsers.add_parser("exercises", help="generate exercises from solutions, "
+                                      "or check that they are up to date")
+    actions = exercises.add_subparsers(dest="exercises_command", required=True)
+    build = actions.add_parser("build", help="regenerate exercises/ from solutions/")
+    _add_folders(build)
+    build.set_defaults(func=exercises_build)
+    check = actions.add_parser("check", help="exit 1 if exercises/ is stale")
+    _add_folders(check)
+    check.set_defaults(func=exercises_check)
+
+    grader = subparsers.add_parser("grade", help="grade a folder of student notebooks")
+    grader.add_argument("submissions", metavar="SUBMISSIONS_DIR",
+                        help="one folder per student (STUDENT/...ipynb) or STUDENT.ipynb files")
+    grader.add_argument("--out", default="gradebook.csv",
+                        help="gradebook CSV to write (default: %(default)s)")
+    grader.add_argument("--feedback", default=None,
+                        help="folder for one STUDENT.md feedback file each "
+                             "(default: 'feedback' beside --out)")
+    grader.add_argument("--timeout", type=float, default=60.0,
+                        help="seconds one cell may run (default: %(default)s)")
+    grader.add_argument("--notebook-timeout", type=float, default=600.0,
+                        help="seconds one notebook may run in all (default: %(default)s)")
+    grader.add_argument("--workers", type=int, default=2,
+                        help="notebooks graded at the same time (default: %(default)s)")
+    grader.add_argument("--solutions", default="solutions",
+                        help="folder of solution notebooks, the masters (default: %(default)s)")
+    grader.set_defaults(func=grade_command)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m mmgan_ref.course``: the same commands without the rest of ``mmgan``."""
+    parser = argparse.ArgumentParser(prog="python -m mmgan_ref.course",
+                                     description="Exercises and grading of the course.")
+    register_cli(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    return args.func(args)

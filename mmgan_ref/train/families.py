@@ -1,0 +1,159 @@
+"""The GAN families of lessons 02, 03 and 06: each a set of networks and phase losses.
+
+Lesson: 02 A first GAN (unconditional), 03 Conditional GANs, 06 BiGAN / ALI.
+
+Networks follow one calling convention: `generator(z, cond)` and
+`discriminator(x, cond)` where `cond` is None (unconditional), int labels (B,) or a
+float code (B, d); discriminators return logits (B,).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from mmgan_ref import objectives
+from mmgan_ref.train.family import GANFamily, Phase
+from mmgan_ref.utils import check_choice, check_float, check_int
+
+LOSS_KINDS = ("minimax", "nonsaturating", "hinge", "wasserstein")
+
+
+def adam(params, lr: float, betas: tuple[float, float]) -> torch.optim.Adam:
+    return torch.optim.Adam(params, lr=lr, betas=betas)
+
+
+class AdversarialGAN(GANFamily):
+    """A GAN with optional conditioning: D step, then G step.
+
+    Args:
+        generator: `generator(z, cond) -> sample`.
+        discriminator: `discriminator(x, cond) -> logits (B,)`.
+        z_dim: noise size.
+        data_key: the batch field holding real samples ("x" for toy2d, "image" for digits).
+        cond_key: the batch field holding the condition, or None.
+        loss: "minimax", "nonsaturating", "hinge" or "wasserstein" (see `objectives`).
+        r1_gamma: weight of the R1 penalty on real data (0 disables it).
+        lr, betas: Adam settings for both networks; `d_lr_scale` multiplies D's rate.
+    """
+
+    def __init__(self, generator: nn.Module, discriminator: nn.Module, *, z_dim: int,
+                 data_key: str = "x", cond_key: str | None = None,
+                 loss: str = "nonsaturating", r1_gamma: float = 0.0, lr: float = 2e-4,
+                 betas: tuple[float, float] = (0.5, 0.999), d_lr_scale: float = 1.0) -> None:
+        super().__init__()
+        self.generator = generator
+        self.discriminator = discriminator
+        self.z_dim = check_int("z_dim", z_dim, minimum=1)
+        self.data_key, self.cond_key = data_key, cond_key
+        self.loss_kind = check_choice("loss", loss, LOSS_KINDS)
+        self.r1_gamma = check_float("r1_gamma", r1_gamma, minimum=0.0)
+        self.optimizers = {
+            "d": adam(discriminator.parameters(), lr * d_lr_scale, betas),
+            "g": adam(generator.parameters(), lr, betas),
+        }
+        self.phases = [Phase("d", self.d_loss, "d"), Phase("g", self.g_loss, "g")]
+
+    def noise(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        if generator is None:
+            return torch.randn(n, self.z_dim, device=self.device)
+        return torch.randn(n, self.z_dim, generator=generator).to(self.device)
+
+    def _cond(self, batch):
+        return batch[self.cond_key] if self.cond_key else None
+
+    def d_loss(self, batch):
+        real = batch[self.data_key]
+        cond = self._cond(batch)
+        with torch.no_grad():  # D's loss must not update G: no graph through G at all
+            fake = self.generator(self.noise(real.shape[0]), cond)
+        if self.r1_gamma > 0:
+            real = real.detach().requires_grad_(True)
+        real_logits = self.discriminator(real, cond)
+        fake_logits = self.discriminator(fake, cond)
+        loss = objectives.d_loss(real_logits, fake_logits, self.loss_kind)
+        extras = {"d_real": real_logits.mean(), "d_fake": fake_logits.mean()}
+        if self.r1_gamma > 0:
+            r1 = objectives.r1_penalty(real_logits, real)
+            loss = loss + 0.5 * self.r1_gamma * r1
+            extras["r1"] = r1
+        return loss, extras
+
+    def g_loss(self, batch):
+        real = batch[self.data_key]
+        cond = self._cond(batch)
+        fake = self.generator(self.noise(real.shape[0]), cond)
+        return objectives.g_loss(self.discriminator(fake, cond), self.loss_kind), {}
+
+    @torch.no_grad()
+    def sample(self, n: int, cond: torch.Tensor | None = None,
+               generator: torch.Generator | None = None,
+               network: nn.Module | None = None) -> torch.Tensor:
+        """n samples (for a condition, `cond` holds n labels or codes)."""
+        network = network or self.generator
+        cond = cond.to(self.device) if cond is not None else None
+        return network(self.noise(n, generator), cond)
+
+
+class BiGAN(GANFamily):
+    """BiGAN / ALI: D tells (x, E(x)) from (G(z), z); G and E learn together to fool it.
+
+    Donahue, Krähenbühl and Darrell (2017), Adversarial feature learning; Dumoulin et al.
+    (2017), Adversarially learned inference. At the optimum E inverts G.
+
+    Args:
+        generator: `generator(z, None) -> x`.
+        encoder: `encoder(x) -> z` (B, z_dim).
+        discriminator: `discriminator(x, z) -> logits (B,)`.
+    """
+
+    def __init__(self, generator: nn.Module, encoder: nn.Module, discriminator: nn.Module, *,
+                 z_dim: int, data_key: str = "image", loss: str = "nonsaturating",
+                 lr: float = 2e-4, betas: tuple[float, float] = (0.5, 0.999)) -> None:
+        super().__init__()
+        self.generator, self.encoder, self.discriminator = generator, encoder, discriminator
+        self.z_dim = check_int("z_dim", z_dim, minimum=1)
+        self.data_key = data_key
+        self.loss_kind = check_choice("loss", loss, LOSS_KINDS)
+        self.optimizers = {
+            "d": adam(discriminator.parameters(), lr, betas),
+            "ge": adam(list(generator.parameters()) + list(encoder.parameters()), lr, betas),
+        }
+        self.phases = [Phase("d", self.d_loss, "d"), Phase("ge", self.ge_loss, "ge")]
+
+    noise = AdversarialGAN.noise
+
+    def _pairs(self, real):
+        z = self.noise(real.shape[0])
+        return self.discriminator(real, self.encoder(real)), self.discriminator(
+            self.generator(z, None), z)
+
+    def d_loss(self, batch):
+        real = batch[self.data_key]
+        with torch.no_grad():
+            z = self.noise(real.shape[0])
+            fake, code = self.generator(z, None), self.encoder(real)
+        real_logits = self.discriminator(real, code)
+        fake_logits = self.discriminator(fake, z)
+        return objectives.d_loss(real_logits, fake_logits, self.loss_kind), {}
+
+    def ge_loss(self, batch):
+        real_logits, fake_logits = self._pairs(batch[self.data_key])
+        # G and E swap the labels: make D call the encoder's pairs fake and G's pairs real.
+        loss = objectives.d_loss(fake_logits, real_logits, self.loss_kind)
+        return loss, {}
+
+    @torch.no_grad()
+    def sample(self, n: int, cond: torch.Tensor | None = None,
+               generator: torch.Generator | None = None,
+               network: nn.Module | None = None) -> torch.Tensor:
+        network = network or self.generator
+        return network(self.noise(n, generator), None)
+
+    @torch.no_grad()
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        return self.encoder(x.to(self.device))
+
+    @torch.no_grad()
+    def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
+        return self.generator(self.encode(x), None)

@@ -1,0 +1,69 @@
+"""What a GAN family gives the trainer: networks, optimisers and the losses of each phase.
+
+Lesson: 02 A first GAN on 2D data (the D step and the G step).
+
+A family is an `nn.Module` holding every network of one GAN variant. Its `phases`
+list says what one training step does, in order: for instance "update D with the
+discriminator loss, then update G with the generator loss". The trainer runs the
+phases, so every variant shares one loop (devices, AMP, EMA, checkpoints) and
+differs only in its networks and losses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+Batch = dict[str, torch.Tensor]
+LossFn = Callable[[Batch], tuple[torch.Tensor, dict[str, torch.Tensor]]]
+
+
+@dataclass(frozen=True)
+class Phase:
+    """One part of a training step.
+
+    Attributes:
+        name: shown in logs, e.g. "d" or "g".
+        loss: batch -> (scalar loss to minimise, extra named scalars to log).
+        optimizer: key into the family's `optimizers` dict: which parameters this
+            phase updates. Gradients that the loss sends elsewhere are discarded.
+        repeats: how many updates per training step (e.g. 5 critic steps for WGAN-GP).
+    """
+
+    name: str
+    loss: LossFn
+    optimizer: str
+    repeats: int = 1
+
+
+class GANFamily(nn.Module):
+    """Base class: subclasses set `generator`, build `optimizers` and list `phases`.
+
+    Subclasses also implement `sample(n, generator=None, **condition)` returning
+    generated data, used by the CLI, the metrics and the notebooks.
+    """
+
+    generator: nn.Module
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.optimizers: dict[str, torch.optim.Optimizer] = {}
+        self.phases: list[Phase] = []
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.parameters()).device
+
+    def networks(self) -> dict[str, nn.Module]:
+        """The named sub-networks (what `--compile` compiles)."""
+        return dict(self.named_children())
+
+    def extra_state(self) -> dict:
+        """Anything beyond parameters a checkpoint must keep (a vocabulary, say)."""
+        return {}
+
+    def load_extra_state(self, state: dict) -> None:
+        del state

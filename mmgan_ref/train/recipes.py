@@ -1,0 +1,306 @@
+"""Named, documented training configurations: what `mmgan train RECIPE` runs.
+
+Lesson: 02 (ring, grid), 03 (digits-cgan), 06 (digits-bigan); the flagship `shapes`
+recipe lives in `mmgan_ref.flagship`.
+
+A recipe knows its data, builds its family and batch source, evaluates a trained
+family with the course's protocols, and draws the sample figure of a run folder.
+Register a new one with `register(recipe)`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from mmgan_ref.train.batches import BatchSource, SampledBatches, TensorBatches
+from mmgan_ref.train.families import AdversarialGAN, BiGAN
+from mmgan_ref.train.family import GANFamily
+from mmgan_ref.train.trainer import TrainConfig
+from mmgan_ref.utils import check_int
+
+RECIPES: dict[str, Recipe] = {}
+
+
+def register(recipe: Recipe) -> Recipe:
+    RECIPES[recipe.name] = recipe
+    return recipe
+
+
+def get_recipe(name: str) -> Recipe:
+    """The recipe called `name`, or a ValueError listing the known ones."""
+    _load_plugins()
+    if name not in RECIPES:
+        raise ValueError(f"recipe: got {name!r}; allowed: {', '.join(sorted(RECIPES))}")
+    return RECIPES[name]
+
+
+def recipe_names() -> list[str]:
+    _load_plugins()
+    return sorted(RECIPES)
+
+
+def _load_plugins() -> None:
+    # The flagship registers itself on import; it is optional while it is being built.
+    try:
+        import mmgan_ref.flagship  # noqa: F401
+    except ModuleNotFoundError as err:
+        if err.name not in ("mmgan_ref.flagship",):
+            raise
+
+
+@dataclass
+class Recipe:
+    """A named configuration. Subclasses implement the four methods below.
+
+    Attributes:
+        name: what `mmgan train` takes.
+        description: one line for `mmgan train --help`.
+        defaults: the TrainConfig a plain `mmgan train NAME` uses.
+        options: recipe-specific settings (network widths, loss, penalties).
+    """
+
+    name: str
+    description: str
+    defaults: TrainConfig
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def build(self, config: TrainConfig, rank: int = 0, world_size: int = 1
+              ) -> tuple[GANFamily, BatchSource]:
+        raise NotImplementedError
+
+    def evaluate(self, family: GANFamily, generator: torch.nn.Module, seed: int = 0
+                 ) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def save_figures(self, family: GANFamily, generator: torch.nn.Module, run_dir: Path,
+                     seed: int = 0) -> list[Path]:
+        raise NotImplementedError
+
+    def sample(self, family: GANFamily, generator: torch.nn.Module, n: int, seed: int,
+               **condition: Any) -> torch.Tensor:
+        raise NotImplementedError
+
+    def sample_to_file(self, family: GANFamily, generator: torch.nn.Module, path: Path,
+                       n: int, seed: int, **options: Any) -> list[str]:
+        """What `mmgan sample` does: save n samples as an image; return lines to show."""
+        unsupported = sorted(k for k in options if k not in self.sample_options)
+        if unsupported:
+            allowed = ", ".join(f"--{k}" for k in self.sample_options) or "none"
+            raise ValueError(f"recipe {self.name!r} does not take "
+                             f"{', '.join('--' + k for k in unsupported)}; it takes: {allowed}")
+        samples = self.sample(family, generator, n, seed, **options).cpu()
+        _save_samples(samples, path, f"{self.name}: {n} samples (seed {seed})")
+        return [f"wrote {n} samples to {path}"]
+
+    @property
+    def sample_options(self) -> tuple[str, ...]:
+        return ()
+
+
+def _save_samples(samples: torch.Tensor, path: Path, title: str) -> Path:
+    import matplotlib.pyplot as plt
+
+    from mmgan_ref.utils import atomic_savefig
+    from mmgan_ref.viz import plot_image_grid, plot_samples_2d
+
+    if samples.dim() == 2:
+        fig = plot_samples_2d(samples, title=title)
+    else:
+        fig = plot_image_grid(samples, max(1, round(samples.shape[0] ** 0.5)), title)
+    path = atomic_savefig(fig, path, dpi=120, bbox_inches="tight")
+    plt.close(fig)
+    return path
+
+
+# ----------------------------------------------------------------------------- toy 2-D
+
+
+@dataclass
+class Toy2DRecipe(Recipe):
+    """An MLP GAN on the ring or grid mixture (the PacGAN/VEEGAN protocol)."""
+
+    def build(self, config, rank=0, world_size=1):
+        from mmgan_ref.data.toy2d import sample_toy2d
+        from mmgan_ref.nn.mlp import MLPDiscriminator, MLPGenerator
+
+        o = self.options
+        torch.manual_seed(config.seed)
+        generator = MLPGenerator(o["z_dim"], 2, o["hidden"], activation="relu")
+        discriminator = MLPDiscriminator(2, o["hidden"], activation="leaky_relu")
+        family = AdversarialGAN(generator, discriminator, z_dim=o["z_dim"], data_key="x",
+                                loss=o["loss"], r1_gamma=o["r1_gamma"], lr=config.lr,
+                                betas=o["betas"])
+
+        def sample(n: int, gen: torch.Generator) -> dict[str, torch.Tensor]:
+            return {"x": sample_toy2d(self.options["mixture"], n, generator=gen)}
+
+        return family, SampledBatches(sample, config.batch_size, config.seed, rank, world_size)
+
+    def sample(self, family, generator, n, seed, **condition):
+        return family.sample(n, generator=torch.Generator().manual_seed(seed), network=generator)
+
+    def evaluate(self, family, generator, seed=0):
+        from mmgan_ref.metrics.coverage import toy2d_coverage
+
+        samples = self.sample(family, generator, 2500, seed)
+        return {"protocol": "PacGAN/VEEGAN, 2,500 samples",
+                **toy2d_coverage(samples.cpu(), self.options["mixture"])}
+
+    def save_figures(self, family, generator, run_dir, seed=0):
+        import matplotlib.pyplot as plt
+
+        from mmgan_ref.data.toy2d import mixture_means, sample_toy2d
+        from mmgan_ref.utils import atomic_savefig
+        from mmgan_ref.viz import plot_samples_2d
+
+        mixture = self.options["mixture"]
+        samples = self.sample(family, generator, 2500, seed).cpu()
+        real = sample_toy2d(mixture, 2500, seed=seed)
+        fig = plot_samples_2d(samples, mixture_means(mixture), real=real,
+                              title=f"{self.name}: 2,500 generated samples")
+        path = atomic_savefig(fig, run_dir / "samples.png", dpi=120, bbox_inches="tight")
+        plt.close(fig)
+        return [path]
+
+
+TOY_OPTIONS = {"z_dim": 2, "hidden": (256, 256, 256), "loss": "nonsaturating",
+               "r1_gamma": 0.1, "betas": (0.5, 0.999)}
+
+register(Toy2DRecipe(
+    "ring", "MLP GAN on 8 Gaussians on a circle (PacGAN protocol); lesson 02",
+    TrainConfig(steps=3000, batch_size=256, lr=5e-4),
+    {**TOY_OPTIONS, "mixture": "ring"}))
+register(Toy2DRecipe(
+    "grid", "MLP GAN on 25 Gaussians on a 5x5 grid (PacGAN protocol); lesson 02",
+    TrainConfig(steps=3000, batch_size=256, lr=5e-4),
+    {**TOY_OPTIONS, "mixture": "grid"}))
+
+
+# ----------------------------------------------------------------------------- digits
+
+
+def _digits_tensors(seed: int) -> dict[str, torch.Tensor]:
+    from mmgan_ref.data.digits import load_digits_tensors
+
+    images, labels = load_digits_tensors("all", seed=seed)
+    return {"image": images, "label": labels}
+
+
+def _digit_grid(images: torch.Tensor, title: str, run_dir: Path, nrow: int = 10) -> Path:
+    import matplotlib.pyplot as plt
+
+    from mmgan_ref.utils import atomic_savefig
+    from mmgan_ref.viz import plot_image_grid
+
+    fig = plot_image_grid(images, nrow, title)
+    path = atomic_savefig(fig, run_dir / "samples.png", dpi=120, bbox_inches="tight")
+    plt.close(fig)
+    return path
+
+
+@dataclass
+class DigitsCGANRecipe(Recipe):
+    """A conditional GAN on 8x8 digits: label concatenated in G, projection D."""
+
+    def build(self, config, rank=0, world_size=1):
+        from mmgan_ref.nn.adapters import FlattenInput, ReshapeOutput
+        from mmgan_ref.nn.mlp import MLPDiscriminator, MLPGenerator
+
+        o = self.options
+        torch.manual_seed(config.seed)
+        generator = ReshapeOutput(MLPGenerator(o["z_dim"], 64, o["g_hidden"], num_classes=10,
+                                               out_activation="tanh"), (1, 8, 8))
+        discriminator = FlattenInput(MLPDiscriminator(64, o["d_hidden"], num_classes=10,
+                                                      projection=True))
+        family = AdversarialGAN(generator, discriminator, z_dim=o["z_dim"], data_key="image",
+                                cond_key="label", loss=o["loss"], r1_gamma=o["r1_gamma"],
+                                lr=config.lr, betas=o["betas"])
+        source = TensorBatches(_digits_tensors(0), config.batch_size, config.seed, rank,
+                               world_size)
+        return family, source
+
+    sample_options = ("label",)
+
+    def sample(self, family, generator, n, seed, label: int | None = None, **condition):
+        if label is not None:
+            check_int("label", label, minimum=0, maximum=9)
+        labels = (torch.arange(n) % 10) if label is None else torch.full((n,), int(label))
+        return family.sample(n, labels, torch.Generator().manual_seed(seed), network=generator)
+
+    def evaluate(self, family, generator, seed=0):
+        from mmgan_ref.metrics.coherence import coherence, fit_digits_classifier
+        from mmgan_ref.metrics.diversity import within_class_diversity
+
+        n = 1000
+        labels = torch.arange(n) % 10
+        fake = self.sample(family, generator, n, seed).cpu()
+        real = _digits_tensors(0)
+        classifier = fit_digits_classifier(self.options["judge"], seed=0)
+        result = coherence(fake, labels, classifier)
+        diversity = within_class_diversity(fake, labels, real["image"], real["label"])
+        return {"judge": self.options["judge"], **result,
+                "diversity": diversity["ratio"], "diversity_detail": diversity}
+
+    def save_figures(self, family, generator, run_dir, seed=0):
+        images = self.sample(family, generator, 100, seed)  # column k = digit k
+        return [_digit_grid(images, f"{self.name}: one column per digit 0-9", run_dir)]
+
+
+register(DigitsCGANRecipe(
+    "digits-cgan", "conditional MLP GAN on scikit-learn's 8x8 digits; lesson 03",
+    TrainConfig(steps=3000, batch_size=128, lr=2e-4),
+    {"z_dim": 32, "g_hidden": (256, 256), "d_hidden": (256, 256), "loss": "nonsaturating",
+     "r1_gamma": 0.5, "betas": (0.5, 0.999), "judge": "mlp"}))
+
+
+@dataclass
+class DigitsBiGANRecipe(Recipe):
+    """BiGAN on 8x8 digits: G, an encoder E and a joint discriminator D(x, z)."""
+
+    def build(self, config, rank=0, world_size=1):
+        from mmgan_ref.nn.adapters import FlattenInput, ReshapeOutput
+        from mmgan_ref.nn.discriminators import JointDiscriminator
+        from mmgan_ref.nn.encoders import MLPEncoder
+        from mmgan_ref.nn.mlp import MLPGenerator
+
+        o = self.options
+        torch.manual_seed(config.seed)
+        generator = ReshapeOutput(MLPGenerator(o["z_dim"], 64, o["hidden"],
+                                               out_activation="tanh"), (1, 8, 8))
+        encoder = FlattenInput(MLPEncoder(64, o["z_dim"], o["hidden"]))
+        discriminator = JointDiscriminator((1, 8, 8), o["z_dim"], o["hidden"])
+        family = BiGAN(generator, encoder, discriminator, z_dim=o["z_dim"], loss=o["loss"],
+                       lr=config.lr, betas=o["betas"])
+        source = TensorBatches(_digits_tensors(0), config.batch_size, config.seed, rank,
+                               world_size)
+        return family, source
+
+    def sample(self, family, generator, n, seed, **condition):
+        return family.sample(n, generator=torch.Generator().manual_seed(seed), network=generator)
+
+    def evaluate(self, family, generator, seed=0):
+        from mmgan_ref.metrics.probe import knn_probe, linear_probe
+
+        real = _digits_tensors(0)
+        features = family.encode(real["image"]).cpu()
+        labels = real["label"]
+        return {"linear_probe": linear_probe(features, labels, seed=seed),
+                "knn_probe": knn_probe(features, labels, k=1, seed=seed)}
+
+    def save_figures(self, family, generator, run_dir, seed=0):
+        real = _digits_tensors(0)["image"][:50]
+        recon = family.reconstruct(real).cpu()
+        rows = torch.cat([real.reshape(5, 10, 1, 8, 8), recon.reshape(5, 10, 1, 8, 8)], 1)
+        return [_digit_grid(rows.reshape(100, 1, 8, 8),
+                            f"{self.name}: real digits (rows 1, 3, ..) and G(E(x)) below each",
+                            run_dir)]
+
+
+register(DigitsBiGANRecipe(
+    "digits-bigan", "BiGAN/ALI on 8x8 digits: generator, encoder, joint discriminator; lesson 06",
+    TrainConfig(steps=3000, batch_size=128, lr=2e-4),
+    {"z_dim": 16, "hidden": (256, 256), "loss": "nonsaturating", "betas": (0.5, 0.999)}))
