@@ -18,6 +18,7 @@ from pathlib import Path
 
 DEFAULT_RECIPE = "shapes"
 FALLBACK_RECIPE = "digits-cgan"
+FAST_STEPS = 30  # MMGAN_FAST: enough to exercise every code path, not to learn
 
 log = logging.getLogger("mmgan")
 
@@ -71,6 +72,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from mmgan_ref.train import distributed as ddp
     from mmgan_ref.train.recipes import get_recipe
     from mmgan_ref.train.run import train
+    from mmgan_ref.utils import fast_mode
 
     recipe = get_recipe(args.recipe or default_recipe())  # unknown name: error before work
     rank, world, device = 0, 1, args.device
@@ -80,11 +82,16 @@ def cmd_train(args: argparse.Namespace) -> int:
         from mmgan_ref.utils import resolve_device
 
         resolve_device(device)
+    steps = args.steps
+    if steps is None and fast_mode():
+        steps = min(recipe.defaults.steps, FAST_STEPS)
+        log.info("MMGAN_FAST is set: training %d steps instead of %d (figures will be poor)",
+                 steps, recipe.defaults.steps)
     out = Path(args.out or Path("runs") / recipe.name)
     extra = dict(recipe.defaults.extra)
     if args.image_size is not None:
         extra["image_size"] = args.image_size
-    overrides = dict(steps=args.steps, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
+    overrides = dict(steps=steps, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
                      device=device, amp=args.amp, compile=args.compile,
                      ema_decay=args.ema_decay, checkpoint_every=args.checkpoint_every,
                      progress=False if args.no_progress else None, extra=extra)
@@ -199,11 +206,23 @@ def _register_optional(module_name: str, sub) -> None:
     module.register_cli(sub)
 
 
+def _configure_logging(level: int) -> None:
+    """Messages of the command (and of mmgan_ref) go to stdout, one plain line each."""
+    root = logging.getLogger("mmgan_ref")
+    for logger in (log, root):
+        for handler in list(logger.handlers):
+            logger.removeHandler(handler)
+        handler = logging.StreamHandler(sys.stdout)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(level)
+        logger.propagate = False
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
-                        format="%(message)s", stream=sys.stdout)
+    _configure_logging(logging.DEBUG if args.verbose else logging.INFO)
     os.environ.setdefault("MPLBACKEND", "Agg")
     try:
         return args.func(args)

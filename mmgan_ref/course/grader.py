@@ -97,13 +97,13 @@ def _status(run: RunResult, notebook_timeout: float) -> str:
     if run.timed_out:
         return f"notebook time limit ({notebook_timeout:g} s) reached"
     cells = [cell for _, cell in sorted(run.cells.items())]
-    dead = any("Kernel dead" in cell.message for cell in cells)
+    dead = any("kernel had died" in cell.message for cell in cells)
     for cell in cells:
         if "Timeout of" in cell.message:
-            if dead:
+            if dead or "did not respond" in cell.message:
                 return f"the kernel died or hung in cell {cell.cell_id!r}"
             return f"cell {cell.cell_id!r} reached the cell time limit"
-        if "Kernel dead" in cell.message:
+        if "kernel had died" in cell.message:
             return f"the kernel died before cell {cell.cell_id!r}"
     return "ok"
 
@@ -277,6 +277,10 @@ def feedback_text(student: str, grades: list[NotebookGrade],
             lines.append("")
         if g.notes:
             lines += ["### Notes", ""] + [f"- {note}" for note in g.notes] + [""]
+        manual = {c.metadata["nbgrader"]["grade_id"]: c.metadata["nbgrader"].get("points")
+                  for c in solution.nb.cells if c.metadata.get("nbgrader", {}).get("grade_id")}
         for grade_id, text in g.answers.items():
-            lines += [f"### Your answer {grade_id} (graded by hand)", "", text.strip(), ""]
+            points = manual.get(grade_id)
+            worth = f", {_fmt(float(points))} point(s)" if points else ""
+            lines += [f"### Your answer {grade_id} (graded by hand{worth})", "", text.strip(), ""]
     return "\n".join(lines).rstrip() + "\n"

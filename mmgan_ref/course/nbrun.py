@@ -71,14 +71,21 @@ def clean_message(summary: str, traceback: str) -> str:
     if (summary or "").startswith("Cell outputs differ"):
         return ("The check cell did not print its pass line, so it did not pass (was a check "
                 "replaced?). nbval's comparison:\n" + "\n".join(text.splitlines()[:20]))
-    if (summary or "").startswith("Timeout of"):
-        return (f"{summary.strip().rstrip('.')}: the cell ran past the time limit (an endless "
-                "loop, or far too much work?) and was stopped.")
+    summary = _ANSI.sub("", summary or "").strip()
+    if summary.startswith("Timeout of") and "Failed to interrupt" in summary:
+        return (summary.split(".")[0] + ": the kernel did not respond (it crashed, or could "
+                "not be interrupted) and was stopped.")
+    if summary.startswith("Timeout of"):
+        return (summary.split(".")[0] + ": the cell ran past the time limit (an endless loop, "
+                "or far too much work?) and was interrupted.")
+    if summary.startswith("Kernel dead"):
+        return ("Not run: the kernel had died in an earlier cell (a crash, os._exit, or too "
+                "much memory).")
     lines = text.splitlines()
     starts = [i for i, line in enumerate(lines) if _EXCEPTION_LINE.match(line)]
     if starts:
         return "\n".join(lines[starts[-1]:]).strip()
-    return _ANSI.sub("", summary or "").strip() or "the cell failed"
+    return summary or "the cell failed"
 
 
 def _read_report(path: Path) -> tuple[dict[int, CellResult], list[int]]:

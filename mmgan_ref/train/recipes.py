@@ -129,11 +129,12 @@ class Toy2DRecipe(Recipe):
 
         o = self.options
         torch.manual_seed(config.seed)
-        generator = MLPGenerator(o["z_dim"], 2, o["hidden"], activation="relu")
-        discriminator = MLPDiscriminator(2, o["hidden"], activation="leaky_relu")
+        generator = MLPGenerator(o["z_dim"], 2, o["g_hidden"], activation="relu")
+        discriminator = MLPDiscriminator(2, o["d_hidden"], activation="leaky_relu",
+                                         spectral_norm=o["spectral_norm"])
         family = AdversarialGAN(generator, discriminator, z_dim=o["z_dim"], data_key="x",
                                 loss=o["loss"], r1_gamma=o["r1_gamma"], lr=config.lr,
-                                betas=o["betas"])
+                                betas=o["betas"], d_lr_scale=o["d_lr_scale"])
 
         def sample(n: int, gen: torch.Generator) -> dict[str, torch.Tensor]:
             return {"x": sample_toy2d(self.options["mixture"], n, generator=gen)}
@@ -167,8 +168,9 @@ class Toy2DRecipe(Recipe):
         return [path]
 
 
-TOY_OPTIONS = {"z_dim": 2, "hidden": (256, 256, 256), "loss": "nonsaturating",
-               "r1_gamma": 0.1, "betas": (0.5, 0.999)}
+TOY_OPTIONS = {"z_dim": 2, "g_hidden": (128, 128, 128), "d_hidden": (128, 128, 128),
+               "loss": "nonsaturating", "r1_gamma": 0.1, "spectral_norm": False,
+               "d_lr_scale": 1.0, "betas": (0.5, 0.999)}
 
 register(Toy2DRecipe(
     "ring", "MLP GAN on 8 Gaussians on a circle (PacGAN protocol); lesson 02",
@@ -202,23 +204,38 @@ def _digit_grid(images: torch.Tensor, title: str, run_dir: Path, nrow: int = 10)
     return path
 
 
+def _cgan_networks(o: dict[str, Any]) -> tuple[torch.nn.Module, torch.nn.Module]:
+    """G(z, label) -> (B, 1, 8, 8) and a projection D(x, label) -> (B,), conv or MLP."""
+    from mmgan_ref.nn.adapters import FlattenInput, ReshapeOutput
+    from mmgan_ref.nn.conv import ConvDiscriminator, ConvGenerator
+    from mmgan_ref.nn.mlp import MLPDiscriminator, MLPGenerator
+
+    if o["arch"] == "conv":
+        generator = ConvGenerator(o["z_dim"], channels=1, image_size=8, base_width=o["g_width"],
+                                  num_classes=10, conditioning=o["conditioning"])
+        discriminator = ConvDiscriminator(channels=1, image_size=8, base_width=o["d_width"],
+                                          num_classes=10, projection=True,
+                                          spectral_norm=o["spectral_norm"])
+        return generator, discriminator
+    generator = ReshapeOutput(MLPGenerator(o["z_dim"], 64, o["g_hidden"], num_classes=10,
+                                           out_activation="tanh"), (1, 8, 8))
+    discriminator = FlattenInput(MLPDiscriminator(64, o["d_hidden"], num_classes=10,
+                                                  projection=True,
+                                                  spectral_norm=o["spectral_norm"]))
+    return generator, discriminator
+
+
 @dataclass
 class DigitsCGANRecipe(Recipe):
     """A conditional GAN on 8x8 digits: label concatenated in G, projection D."""
 
     def build(self, config, rank=0, world_size=1):
-        from mmgan_ref.nn.adapters import FlattenInput, ReshapeOutput
-        from mmgan_ref.nn.mlp import MLPDiscriminator, MLPGenerator
-
         o = self.options
         torch.manual_seed(config.seed)
-        generator = ReshapeOutput(MLPGenerator(o["z_dim"], 64, o["g_hidden"], num_classes=10,
-                                               out_activation="tanh"), (1, 8, 8))
-        discriminator = FlattenInput(MLPDiscriminator(64, o["d_hidden"], num_classes=10,
-                                                      projection=True))
+        generator, discriminator = _cgan_networks(o)
         family = AdversarialGAN(generator, discriminator, z_dim=o["z_dim"], data_key="image",
                                 cond_key="label", loss=o["loss"], r1_gamma=o["r1_gamma"],
-                                lr=config.lr, betas=o["betas"])
+                                lr=config.lr, betas=o["betas"], d_lr_scale=o["d_lr_scale"])
         source = TensorBatches(_digits_tensors(0), config.batch_size, config.seed, rank,
                                world_size)
         return family, source
@@ -253,8 +270,10 @@ class DigitsCGANRecipe(Recipe):
 register(DigitsCGANRecipe(
     "digits-cgan", "conditional MLP GAN on scikit-learn's 8x8 digits; lesson 03",
     TrainConfig(steps=3000, batch_size=128, lr=2e-4),
-    {"z_dim": 32, "g_hidden": (256, 256), "d_hidden": (256, 256), "loss": "nonsaturating",
-     "r1_gamma": 0.5, "betas": (0.5, 0.999), "judge": "mlp"}))
+    {"arch": "mlp", "z_dim": 32, "g_hidden": (256, 256), "d_hidden": (256, 256),
+     "g_width": 32, "d_width": 32, "conditioning": "concat", "spectral_norm": False,
+     "loss": "nonsaturating", "r1_gamma": 0.5, "d_lr_scale": 1.0, "betas": (0.5, 0.999),
+     "judge": "mlp"}))
 
 
 @dataclass

@@ -1,0 +1,193 @@
+"""The flagship GAN family: E trained contrastively, D matching-aware, G with a consistency term.
+
+Lesson: 05 Text-to-image GAN (GAN-CLS, the consistency of E(G(z, s)) with s).
+
+One training step runs three phases on one batch of real scenes (image, caption tokens,
+spectrogram, attributes):
+
+1. "e": E learns the shared space: symmetric InfoNCE over (text, image), (text, sound)
+   and (image, sound) pairs of the batch.
+2. "d": D(x, s) sees real matched pairs as real; real images with a mismatched code and
+   generated images G(z, s) as fake (GAN-CLS, Reed et al. 2016). Codes are detached.
+3. "g": G fools D and keeps E_image(G(z, s)) close to s (cosine), E and D frozen.
+
+The condition s is E_text of the caption, or for a share of the rows E_sound of the
+scene's sound: both live in one space, so the same G draws from either.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from mmgan_ref import objectives
+from mmgan_ref.data.text import Vocabulary
+from mmgan_ref.flagship.model import (
+    FlagshipConfig,
+    build_discriminator,
+    build_encoder,
+    build_generator,
+)
+from mmgan_ref.train.family import GANFamily, Phase
+from mmgan_ref.utils import check_choice, check_float
+
+LOSS_KINDS = ("hinge", "nonsaturating")
+PAIRS = (("text", "image"), ("text", "sound"), ("image", "sound"))
+
+
+@contextlib.contextmanager
+def frozen(*modules: nn.Module):
+    """Parameters of `modules` need no gradient inside the block.
+
+    Autograd decides at forward time what needs a gradient, so a graph built inside the
+    block sends gradients through these modules to their inputs but not to their weights
+    (cheaper than computing them and throwing them away).
+    """
+    params = [p for m in modules for p in m.parameters() if p.requires_grad]
+    for p in params:
+        p.requires_grad_(False)
+    try:
+        yield
+    finally:
+        for p in params:
+            p.requires_grad_(True)
+
+
+class FlagshipGAN(GANFamily):
+    """G, D and E of the multimodal GAN, with phases "e", "d" and "g".
+
+    Args:
+        config: network sizes.
+        vocabulary: the caption vocabulary (kept in checkpoints).
+        freq_bins: frequency bins of the spectrograms.
+        loss: "hinge" or "nonsaturating".
+        r1_gamma: weight of the R1 penalty on real matched pairs (0: off).
+        consistency: weight of 1 - cos(E_image(G(z, s)), s) in G's loss.
+        sound_share: share of rows conditioned on E_sound instead of E_text.
+        lr, betas: Adam settings of all three networks.
+    """
+
+    def __init__(self, config: FlagshipConfig, vocabulary: Vocabulary, freq_bins: int, *,
+                 loss: str = "hinge", r1_gamma: float = 0.0, consistency: float = 1.0,
+                 sound_share: float = 0.25, lr: float = 2e-4,
+                 betas: tuple[float, float] = (0.0, 0.99)) -> None:
+        super().__init__()
+        self.config = config
+        self.vocabulary = vocabulary
+        self.encoder = build_encoder(config, len(vocabulary), freq_bins)
+        self.generator = build_generator(config)
+        self.discriminator = build_discriminator(config)
+        self.loss_kind = check_choice("loss", loss, LOSS_KINDS)
+        self.r1_gamma = check_float("r1_gamma", r1_gamma, minimum=0.0)
+        self.consistency = check_float("consistency", consistency, minimum=0.0)
+        self.sound_share = check_float("sound_share", sound_share, minimum=0.0, maximum=1.0)
+        self.optimizers = {
+            name: torch.optim.Adam(net.parameters(), lr=lr, betas=betas)
+            for name, net in (("e", self.encoder), ("d", self.discriminator),
+                              ("g", self.generator))}
+        self.phases = [Phase("e", self.e_loss, "e"), Phase("d", self.d_loss, "d"),
+                       Phase("g", self.g_loss, "g")]
+
+    # ------------------------------------------------------------------ codes
+
+    def noise(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """z (n, z_dim), from `generator` (on the CPU, so a seed means the same on any device)."""
+        if generator is None:
+            return torch.randn(n, self.config.z_dim, device=self.device)
+        return torch.randn(n, self.config.z_dim, generator=generator).to(self.device)
+
+    @torch.no_grad()
+    def condition(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        """Detached codes s (B, code_dim): E_text, or E_sound for a seeded share of rows."""
+        text = self.encoder.encode_text(batch["tokens"])
+        if self.sound_share == 0:
+            return text
+        rows = torch.rand(text.shape[0], device=text.device) < self.sound_share
+        sound = self.encoder.encode_sound(batch["spectrogram"][rows])
+        return text.index_put((rows.nonzero().squeeze(1),), sound)
+
+    # ------------------------------------------------------------------ phases
+
+    def e_loss(self, batch):
+        codes = self.encoder(image=batch["image"], text=batch["tokens"],
+                             sound=batch["spectrogram"])
+        scale = self.encoder.logit_scale()
+        losses = {f"nce_{a}_{b}": objectives.info_nce(codes[a], codes[b], logit_scale=scale)
+                  for a, b in PAIRS}
+        return sum(losses.values()) / len(losses), {"logit_scale": scale.detach()}
+
+    def d_loss(self, batch):
+        real, attrs = batch["image"], batch["attributes"]
+        s = self.condition(batch)
+        with torch.no_grad():  # D's loss must not reach G
+            fake = self.generator(self.noise(real.shape[0]), s)
+        # GAN-CLS: a real image with another scene's code is a fake pair too; rows whose
+        # rolled partner happens to share every attribute are not mismatched, so drop them.
+        mismatched = (attrs != attrs.roll(1, 0)).any(dim=1)
+        wrong_s = s.roll(1, 0)[mismatched]
+        if self.r1_gamma > 0:
+            real = real.detach().requires_grad_(True)
+        # The trunk does not see the code, so one pass over real and fake images serves
+        # the matched, mismatched and fake pairs; only the projection head sees codes.
+        features = self.discriminator.trunk(torch.cat([real, fake]))  # (2B, feature_dim)
+        real_features, fake_features = features.split(len(real))
+        head = self.discriminator.head
+        real_logits = head(real_features, s)
+        fake_logits = torch.cat([head(fake_features, s),
+                                 head(real_features[mismatched], wrong_s)])
+        loss = objectives.d_loss(real_logits, fake_logits, self.loss_kind)
+        extras = {"d_real": real_logits.mean().detach(),
+                  "d_fake": fake_logits[:len(fake)].mean().detach(),
+                  "d_wrong": fake_logits[len(fake):].mean().detach()}
+        if self.r1_gamma > 0:
+            r1 = objectives.r1_penalty(real_logits, real)
+            loss = loss + 0.5 * self.r1_gamma * r1
+            extras["r1"] = r1.detach()
+        return loss, extras
+
+    def g_loss(self, batch):
+        s = self.condition(batch)
+        fake = self.generator(self.noise(s.shape[0]), s)
+        with frozen(self.discriminator, self.encoder):
+            adversarial = objectives.g_loss(self.discriminator(fake, s), self.loss_kind)
+            agreement = F.cosine_similarity(self.encoder.encode_image(fake), s, dim=1).mean()
+        loss = adversarial + self.consistency * (1 - agreement)
+        return loss, {"g_adv": adversarial.detach(), "g_cos": agreement.detach()}
+
+    # ------------------------------------------------------------------ use
+
+    @torch.no_grad()
+    def encode(self, modality: str, x: torch.Tensor, batch_size: int = 512) -> torch.Tensor:
+        """Unit codes (N, code_dim) of "image" (N, 3, S, S), "text" (N, L) or "sound" (N, F, T)."""
+        check_choice("modality", modality, ("image", "text", "sound"))
+        parts = [self.encoder(**{modality: chunk.to(self.device)})[modality]
+                 for chunk in x.split(batch_size)]
+        return torch.cat(parts)
+
+    @torch.no_grad()
+    def sample(self, n: int, codes: torch.Tensor | None = None,
+               generator: torch.Generator | None = None,
+               network: nn.Module | None = None) -> torch.Tensor:
+        """n images (n, 3, S, S) for codes (n, code_dim); noise from `generator`."""
+        if codes is None:
+            raise ValueError("codes: the flagship is conditional; give codes (n, code_dim), "
+                             "e.g. family.encode('text', tokens)")
+        if codes.shape[0] != n:
+            raise ValueError(f"codes has {codes.shape[0]} rows, expected n = {n}")
+        network = network or self.generator
+        z = self.noise(n, generator)
+        return torch.cat([network(z_part, c_part.to(self.device))
+                          for z_part, c_part in zip(z.split(512), codes.split(512), strict=True)])
+
+    def extra_state(self) -> dict:
+        return {"vocabulary": self.vocabulary.to_dict(), "config": self.config.to_dict()}
+
+    def load_extra_state(self, state: dict) -> None:
+        if "vocabulary" in state:
+            saved = Vocabulary.from_dict(state["vocabulary"])
+            if saved != self.vocabulary:
+                raise ValueError("checkpoint: its caption vocabulary differs from this "
+                                 "version's shapes vocabulary; retrain the run")

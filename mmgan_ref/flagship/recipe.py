@@ -1,0 +1,123 @@
+"""The `shapes` recipe: what a plain `mmgan train` runs.
+
+Lesson: 05 Text-to-image GAN (the flagship run) and 10 Scaling up (`--device cuda --amp
+--image-size 64` runs the same recipe on a GPU).
+
+The recipe holds a fixed training set of shapes scenes in memory (images, caption tokens,
+spectrograms, attributes; the default held-out combinations are left out), builds the
+`FlagshipGAN`, evaluates it (`flagship.evaluation`), draws the run folder's figures
+(`flagship.figures`) and answers `mmgan sample` (`flagship.sampling`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from mmgan_ref.data.shapes import sample_scenes, shapes_vocabulary
+from mmgan_ref.data.sound import N_FFT
+from mmgan_ref.flagship.family import FlagshipGAN
+from mmgan_ref.flagship.model import IMAGE_SIZES, FlagshipConfig
+from mmgan_ref.train.batches import TensorBatches
+from mmgan_ref.train.recipes import Recipe
+from mmgan_ref.train.trainer import TrainConfig
+from mmgan_ref.utils import check_choice, check_int
+
+TRAIN_FIELDS = ("image", "tokens", "spectrogram", "attributes")
+FREQ_BINS = N_FFT // 2 + 1
+NETWORK_KEYS = ("code_dim", "z_dim", "g_width", "d_width", "e_width", "text_dim",
+                "sound_width", "spectral_norm", "temperature")
+
+
+class LazySceneBatches:
+    """Batches of a fixed, seeded set of training scenes, drawn on first use.
+
+    Drawing the scenes takes seconds, so it waits until training asks for a batch:
+    loading a run to sample from it never pays for it.
+
+    Args:
+        n: scenes in the training set (held-out combinations excluded).
+        image_size: 32 or 64.
+        data_seed: seeds the scenes; batch_size, seed, rank, world_size: as `TensorBatches`.
+    """
+
+    def __init__(self, n: int, image_size: int, data_seed: int, batch_size: int, seed: int,
+                 rank: int = 0, world_size: int = 1) -> None:
+        self.n = check_int("train_scenes", n, minimum=1)
+        self.image_size = check_choice("image_size", image_size, IMAGE_SIZES)
+        self.data_seed = data_seed
+        self.batch_args = (batch_size, seed, rank, world_size)
+        self._batches: TensorBatches | None = None
+
+    def __call__(self, step: int) -> dict[str, torch.Tensor]:
+        if self._batches is None:
+            scenes = sample_scenes(self.n, seed=self.data_seed, image_size=self.image_size,
+                                   split="train", templates="train")
+            tensors = {k: scenes[k] for k in TRAIN_FIELDS}
+            self._batches = TensorBatches(tensors, *self.batch_args)
+        return self._batches(step)
+
+
+@dataclass
+class ShapesRecipe(Recipe):
+    """The flagship multimodal GAN on shapes scenes (text, image, sound)."""
+
+    def network_config(self, config: TrainConfig) -> FlagshipConfig:
+        """Network sizes: the recipe's options, with `--image-size` from `config.extra`."""
+        image_size = config.extra.get("image_size", self.options.get("image_size", 32))
+        check_choice("--image-size", image_size, IMAGE_SIZES)
+        return FlagshipConfig(image_size=image_size,
+                              **{k: self.options[k] for k in NETWORK_KEYS if k in self.options})
+
+    def build(self, config, rank=0, world_size=1):
+        o = self.options
+        net = self.network_config(config)
+        torch.manual_seed(config.seed)
+        family = FlagshipGAN(net, shapes_vocabulary(), FREQ_BINS, loss=o["loss"],
+                             r1_gamma=o["r1_gamma"], consistency=o["consistency"],
+                             sound_share=o["sound_share"], lr=config.lr, betas=o["betas"])
+        source = LazySceneBatches(o["train_scenes"], net.image_size, o["data_seed"],
+                                  config.batch_size, config.seed, rank, world_size)
+        return family, source
+
+    def evaluate(self, family, generator, seed=0):
+        from mmgan_ref.flagship.evaluation import evaluate_flagship
+
+        return evaluate_flagship(family, generator, seed=seed, n=self.options["eval_scenes"])
+
+    def save_figures(self, family, generator, run_dir, seed=0):
+        from mmgan_ref.flagship.figures import save_flagship_figures
+
+        return save_flagship_figures(family, generator, Path(run_dir), seed=seed)
+
+    sample_options = ("text", "sound", "image", "interpolate")
+
+    def sample(self, family, generator, n, seed, **condition):
+        from mmgan_ref.flagship.sampling import codes_for
+
+        return family.sample(n, codes_for(family, n, **condition),
+                             torch.Generator().manual_seed(seed), network=generator)
+
+    def sample_to_file(self, family, generator, path, n, seed, **options: Any) -> list[str]:
+        from mmgan_ref.flagship.sampling import sample_to_file
+
+        unsupported = sorted(k for k in options if k not in self.sample_options)
+        if unsupported:
+            allowed = ", ".join(f"--{k}" for k in self.sample_options)
+            raise ValueError(f"recipe {self.name!r} does not take "
+                             f"{', '.join('--' + k for k in unsupported)}; it takes: {allowed}")
+        return sample_to_file(family, generator, Path(path), n, seed, **options)
+
+
+SHAPES_OPTIONS: dict[str, Any] = {
+    "image_size": 32, "code_dim": 32, "z_dim": 32, "g_width": 16, "d_width": 16,
+    "e_width": 16, "text_dim": 64, "sound_width": 32, "spectral_norm": True,
+    "temperature": 0.1, "loss": "hinge", "r1_gamma": 0.0, "consistency": 1.0,
+    "sound_share": 0.25, "betas": (0.0, 0.99), "train_scenes": 10_000, "data_seed": 0,
+    "eval_scenes": 1024,
+}
+SHAPES_DEFAULTS = TrainConfig(steps=1500, batch_size=64, lr=2e-4, ema_decay=0.999,
+                              log_every=50, extra={"image_size": 32})
