@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from mmgan_ref.train import GANFamily, NonFiniteLossError, Phase, Trainer, TrainConfig
+from mmgan_ref.train import GANFamily, NonFiniteLossError, Phase, TrainConfig, Trainer
 from mmgan_ref.train.batches import SampledBatches, TensorBatches
 from mmgan_ref.train.checkpoint import CheckpointError, load_checkpoint
 from mmgan_ref.train.run import make_trainer, train
