@@ -127,6 +127,10 @@ class Trainer:
     def fit(self, steps: int | None = None) -> list[dict[str, float]]:
         """Train until `steps` (default: config.steps) steps are done; return the history."""
         end = self.config.steps if steps is None else check_int("steps", steps, minimum=0)
+        if ddp.world_size() > 1:
+            # Each rank draws its own noise: seed from (seed, step, rank). Rank 0's RNG state
+            # alone is checkpointed, so a resumed DDP run is reseeded here the same way.
+            torch.manual_seed(self.config.seed * 1_000_003 + self.step * 1_009 + ddp.rank())
         window: dict[str, list[tuple[int, torch.Tensor]]] = {}
         bar = tqdm(total=end, initial=self.step, desc="train", leave=False,
                    disable=not (self.config.progress and ddp.is_main_process()))
