@@ -10,7 +10,7 @@ import torch
 import torch.multiprocessing as mp
 from torch import nn
 
-from mmgan_ref.train import GANFamily, Phase, Trainer, TrainConfig
+from mmgan_ref.train import GANFamily, Phase, TrainConfig, Trainer
 from mmgan_ref.train import distributed as ddp
 from mmgan_ref.train.batches import TensorBatches
 

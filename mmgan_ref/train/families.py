@@ -23,6 +23,30 @@ def adam(params, lr: float, betas: tuple[float, float]) -> torch.optim.Adam:
     return torch.optim.Adam(params, lr=lr, betas=betas)
 
 
+def linear_decay(optimizer: torch.optim.Optimizer, steps: int, start: float = 0.5
+                 ) -> torch.optim.lr_scheduler.LambdaLR:
+    """Keep the learning rate for the first `start` x `steps` steps, then take it linearly
+    to 0 at step `steps` (stepped once per training step by the trainer).
+
+    Letting the rate go to 0 lets G settle on the modes instead of orbiting them.
+    """
+    steps = check_int("lr_decay_steps", steps, minimum=1)
+    begin = round(check_float("lr_decay_start", start, minimum=0.0, maximum=1.0) * steps)
+
+    def factor(step: int) -> float:  # a closure, so a resumed run may extend `steps`
+        return min(1.0, max(0.0, (steps - step) / max(1, steps - begin)))
+
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+
+
+def decay_schedulers(optimizers: dict[str, torch.optim.Optimizer], steps: int,
+                     start: float) -> dict[str, torch.optim.lr_scheduler.LambdaLR]:
+    """`linear_decay` for every optimiser, or {} when `steps` is 0 (constant rates)."""
+    if check_int("lr_decay_steps", steps, minimum=0) == 0:
+        return {}
+    return {name: linear_decay(opt, steps, start) for name, opt in optimizers.items()}
+
+
 class AdversarialGAN(GANFamily):
     """A GAN with optional conditioning: D step, then G step.
 
@@ -35,12 +59,18 @@ class AdversarialGAN(GANFamily):
         loss: "minimax", "nonsaturating", "hinge" or "wasserstein" (see `objectives`).
         r1_gamma: weight of the R1 penalty on real data (0 disables it).
         lr, betas: Adam settings for both networks; `d_lr_scale` multiplies D's rate.
+        d_steps: D updates per training step (on the same real batch).
+        lr_decay_steps, lr_decay_start: with lr_decay_steps > 0, both rates stay constant
+            for the first lr_decay_start x lr_decay_steps steps, then fall linearly to 0 at
+            lr_decay_steps (see `linear_decay`); 0 keeps them constant.
     """
 
     def __init__(self, generator: nn.Module, discriminator: nn.Module, *, z_dim: int,
                  data_key: str = "x", cond_key: str | None = None,
                  loss: str = "nonsaturating", r1_gamma: float = 0.0, lr: float = 2e-4,
-                 betas: tuple[float, float] = (0.5, 0.999), d_lr_scale: float = 1.0) -> None:
+                 betas: tuple[float, float] = (0.5, 0.999), d_lr_scale: float = 1.0,
+                 d_steps: int = 1, lr_decay_steps: int = 0,
+                 lr_decay_start: float = 0.5) -> None:
         super().__init__()
         self.generator = generator
         self.discriminator = discriminator
@@ -52,7 +82,9 @@ class AdversarialGAN(GANFamily):
             "d": adam(discriminator.parameters(), lr * d_lr_scale, betas),
             "g": adam(generator.parameters(), lr, betas),
         }
-        self.phases = [Phase("d", self.d_loss, "d"), Phase("g", self.g_loss, "g")]
+        self.schedulers = decay_schedulers(self.optimizers, lr_decay_steps, lr_decay_start)
+        d_steps = check_int("d_steps", d_steps, minimum=1)
+        self.phases = [Phase("d", self.d_loss, "d", d_steps), Phase("g", self.g_loss, "g")]
 
     def noise(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         if generator is None:
@@ -105,11 +137,13 @@ class BiGAN(GANFamily):
         generator: `generator(z, None) -> x`.
         encoder: `encoder(x) -> z` (B, z_dim).
         discriminator: `discriminator(x, z) -> logits (B,)`.
+        lr_decay_steps, lr_decay_start: as for `AdversarialGAN`.
     """
 
     def __init__(self, generator: nn.Module, encoder: nn.Module, discriminator: nn.Module, *,
                  z_dim: int, data_key: str = "image", loss: str = "nonsaturating",
-                 lr: float = 2e-4, betas: tuple[float, float] = (0.5, 0.999)) -> None:
+                 lr: float = 2e-4, betas: tuple[float, float] = (0.5, 0.999),
+                 lr_decay_steps: int = 0, lr_decay_start: float = 0.5) -> None:
         super().__init__()
         self.generator, self.encoder, self.discriminator = generator, encoder, discriminator
         self.z_dim = check_int("z_dim", z_dim, minimum=1)
@@ -119,6 +153,7 @@ class BiGAN(GANFamily):
             "d": adam(discriminator.parameters(), lr, betas),
             "ge": adam(list(generator.parameters()) + list(encoder.parameters()), lr, betas),
         }
+        self.schedulers = decay_schedulers(self.optimizers, lr_decay_steps, lr_decay_start)
         self.phases = [Phase("d", self.d_loss, "d"), Phase("ge", self.ge_loss, "ge")]
 
     noise = AdversarialGAN.noise

@@ -42,6 +42,9 @@ class Phase:
 class GANFamily(nn.Module):
     """Base class: subclasses set `generator`, build `optimizers` and list `phases`.
 
+    `schedulers` (optional) maps names to learning-rate schedulers; the trainer steps each
+    once per training step, after every phase, and keeps their state in checkpoints.
+
     Subclasses also implement `sample(n, generator=None, **condition)` returning
     generated data, used by the CLI, the metrics and the notebooks.
     """
@@ -51,6 +54,7 @@ class GANFamily(nn.Module):
     def __init__(self) -> None:
         super().__init__()
         self.optimizers: dict[str, torch.optim.Optimizer] = {}
+        self.schedulers: dict[str, torch.optim.lr_scheduler.LRScheduler] = {}
         self.phases: list[Phase] = []
 
     @property

@@ -101,6 +101,14 @@ class Recipe:
         return ()
 
 
+def _decay(options: dict[str, Any], config: TrainConfig) -> dict[str, Any]:
+    """The family's lr-decay arguments: decay over the run's steps unless the option is None."""
+    start = options.get("lr_decay_start")
+    if start is None:
+        return {}
+    return {"lr_decay_steps": config.steps, "lr_decay_start": start}
+
+
 def _save_samples(samples: torch.Tensor, path: Path, title: str) -> Path:
     import matplotlib.pyplot as plt
 
@@ -134,7 +142,8 @@ class Toy2DRecipe(Recipe):
                                          spectral_norm=o["spectral_norm"])
         family = AdversarialGAN(generator, discriminator, z_dim=o["z_dim"], data_key="x",
                                 loss=o["loss"], r1_gamma=o["r1_gamma"], lr=config.lr,
-                                betas=o["betas"], d_lr_scale=o["d_lr_scale"])
+                                betas=o["betas"], d_lr_scale=o["d_lr_scale"],
+                                d_steps=o["d_steps"], **_decay(o, config))
 
         def sample(n: int, gen: torch.Generator) -> dict[str, torch.Tensor]:
             return {"x": sample_toy2d(self.options["mixture"], n, generator=gen)}
@@ -170,7 +179,8 @@ class Toy2DRecipe(Recipe):
 
 TOY_OPTIONS = {"z_dim": 2, "g_hidden": (128, 128, 128), "d_hidden": (128, 128, 128),
                "loss": "nonsaturating", "r1_gamma": 0.1, "spectral_norm": False,
-               "d_lr_scale": 1.0, "betas": (0.5, 0.999)}
+               "d_lr_scale": 1.0, "d_steps": 1, "lr_decay_start": 0.5,
+               "betas": (0.5, 0.999)}
 
 register(Toy2DRecipe(
     "ring", "MLP GAN on 8 Gaussians on a circle (PacGAN protocol); lesson 02",
@@ -235,7 +245,8 @@ class DigitsCGANRecipe(Recipe):
         generator, discriminator = _cgan_networks(o)
         family = AdversarialGAN(generator, discriminator, z_dim=o["z_dim"], data_key="image",
                                 cond_key="label", loss=o["loss"], r1_gamma=o["r1_gamma"],
-                                lr=config.lr, betas=o["betas"], d_lr_scale=o["d_lr_scale"])
+                                lr=config.lr, betas=o["betas"], d_lr_scale=o["d_lr_scale"],
+                                d_steps=o["d_steps"], **_decay(o, config))
         source = TensorBatches(_digits_tensors(0), config.batch_size, config.seed, rank,
                                world_size)
         return family, source
@@ -272,7 +283,8 @@ register(DigitsCGANRecipe(
     TrainConfig(steps=3000, batch_size=128, lr=2e-4),
     {"arch": "mlp", "z_dim": 32, "g_hidden": (256, 256), "d_hidden": (256, 256),
      "g_width": 32, "d_width": 32, "conditioning": "concat", "spectral_norm": False,
-     "loss": "nonsaturating", "r1_gamma": 0.5, "d_lr_scale": 1.0, "betas": (0.5, 0.999),
+     "loss": "nonsaturating", "r1_gamma": 0.5, "d_lr_scale": 1.0, "d_steps": 1,
+     "lr_decay_start": None, "betas": (0.5, 0.999),
      "judge": "mlp"}))
 
 
@@ -293,7 +305,7 @@ class DigitsBiGANRecipe(Recipe):
         encoder = FlattenInput(MLPEncoder(64, o["z_dim"], o["hidden"]))
         discriminator = JointDiscriminator((1, 8, 8), o["z_dim"], o["hidden"])
         family = BiGAN(generator, encoder, discriminator, z_dim=o["z_dim"], loss=o["loss"],
-                       lr=config.lr, betas=o["betas"])
+                       lr=config.lr, betas=o["betas"], **_decay(o, config))
         source = TensorBatches(_digits_tensors(0), config.batch_size, config.seed, rank,
                                world_size)
         return family, source
@@ -322,4 +334,5 @@ class DigitsBiGANRecipe(Recipe):
 register(DigitsBiGANRecipe(
     "digits-bigan", "BiGAN/ALI on 8x8 digits: generator, encoder, joint discriminator; lesson 06",
     TrainConfig(steps=3000, batch_size=128, lr=2e-4),
-    {"z_dim": 16, "hidden": (256, 256), "loss": "nonsaturating", "betas": (0.5, 0.999)}))
+    {"z_dim": 16, "hidden": (256, 256), "loss": "nonsaturating", "lr_decay_start": None,
+     "betas": (0.5, 0.999)}))

@@ -144,6 +144,8 @@ class Trainer:
                     losses = self._run_phase(phase, batch)
                     for name, value in losses.items():
                         window.setdefault(name, []).append((self.step + 1, value))
+            for scheduler in self.family.schedulers.values():
+                scheduler.step()
             if self.ema is not None:
                 self.ema.update_parameters(self.family.generator)
             self.step += 1
@@ -217,6 +219,7 @@ class Trainer:
             "family": self.family.state_dict(),
             "family_extra": self.family.extra_state(),
             "optimizers": {k: o.state_dict() for k, o in self.family.optimizers.items()},
+            "schedulers": {k: s.state_dict() for k, s in self.family.schedulers.items()},
             "scalers": {k: s.state_dict() for k, s in self.scalers.items()},
             "ema": self.ema.state_dict() if self.ema is not None else None,
             "history": self.history,
@@ -237,6 +240,8 @@ class Trainer:
         self.family.load_extra_state(payload.get("family_extra", {}))
         for name, opt in self.family.optimizers.items():
             opt.load_state_dict(payload["optimizers"][name])
+        for name, scheduler in self.family.schedulers.items():
+            scheduler.load_state_dict(payload.get("schedulers", {})[name])
         for name, scaler in self.scalers.items():
             scaler.load_state_dict(payload["scalers"][name])
         if self.ema is not None and payload.get("ema") is not None:
