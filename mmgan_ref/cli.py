@@ -58,6 +58,8 @@ def add_train_parser(sub) -> None:
     p.add_argument("--compile", action="store_true", default=None, help="torch.compile networks")
     p.add_argument("--ema", type=float, dest="ema_decay",
                    help="decay of the generator's moving average (0 disables)")
+    p.add_argument("--channels-last", action="store_true", default=None,
+                   help="NHWC memory format for conv nets (faster with AMP on GPUs)")
     p.add_argument("--checkpoint-every", type=int, help="steps between checkpoints (0: at end)")
     p.add_argument("--image-size", type=int, help="image size, for recipes that take one")
     p.add_argument("--resume", help="run folder or checkpoint to continue from")
@@ -94,6 +96,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     overrides = dict(steps=steps, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
                      device=device, amp=args.amp, compile=args.compile,
                      ema_decay=args.ema_decay, checkpoint_every=args.checkpoint_every,
+                     channels_last=args.channels_last,
                      progress=False if args.no_progress else None, extra=extra)
     try:
         run = train(recipe.name, out=out, resume=args.resume, evaluate=not args.no_eval,

@@ -21,8 +21,10 @@ def test_resume_continues_exactly_as_an_uninterrupted_run(tmp_path):
     _, straight = make_trainer("ring", **settings)
     straight.fit()
 
-    first = train("ring", out=tmp_path / "run", evaluate=False, **{**settings, "steps": 5})
-    assert first.trainer.step == 5
+    # An interrupted run: configured for 12 steps, stopped after 5 with its checkpoint.
+    _, first = make_trainer("ring", run_dir=tmp_path / "run", **settings)
+    first.fit(5)
+    first.save()
     torch.manual_seed(12345)  # disturb the global RNG: resume must restore it
     resumed = train("ring", out=tmp_path / "run", resume=tmp_path / "run", evaluate=False,
                     **settings)

@@ -58,6 +58,11 @@ class TensorBatches:
         self._epoch = -1
         self._perm = torch.empty(0, dtype=torch.long)
 
+    def to(self, device: torch.device | str) -> TensorBatches:
+        """Keep the tensors on `device`, so each batch is gathered there."""
+        self.tensors = {name: t.to(device) for name, t in self.tensors.items()}
+        return self
+
     def __call__(self, step: int) -> Batch:
         epoch, index = divmod(step, self.batches_per_epoch)
         if epoch != self._epoch:
@@ -65,6 +70,7 @@ class TensorBatches:
             self._epoch = epoch
         start = (index * self.world_size + self.rank) * self.batch_size
         rows = self._perm[start:start + self.batch_size]
+        rows = rows.to(next(iter(self.tensors.values())).device)
         return {name: t[rows] for name, t in self.tensors.items()}
 
 

@@ -18,7 +18,7 @@ import torch
 from mmgan_ref.train import distributed as ddp
 from mmgan_ref.train.checkpoint import load_checkpoint
 from mmgan_ref.train.recipes import Recipe, get_recipe
-from mmgan_ref.train.trainer import TrainConfig, Trainer, with_overrides
+from mmgan_ref.train.trainer import TrainConfig, Trainer, throughput, with_overrides
 from mmgan_ref.utils import atomic_savefig, atomic_write_json, ensure_writable_dir
 
 log = logging.getLogger(__name__)
@@ -99,6 +99,7 @@ def finish(recipe: Recipe, trainer: Trainer, run_dir: Path | None) -> dict[str, 
     metrics = recipe.evaluate(family, generator, seed=trainer.config.seed)
     metrics["train_seconds"] = round(trainer.seconds, 2)
     metrics["steps"] = trainer.step
+    metrics["throughput"] = {k: round(v, 2) for k, v in throughput(trainer).items()}
     if run_dir is not None:
         atomic_write_json(run_dir / "metrics.json", metrics)
         atomic_write_json(run_dir / "history.json", trainer.history)
