@@ -86,6 +86,12 @@ class AdversarialGAN(GANFamily):
         d_steps = check_int("d_steps", d_steps, minimum=1)
         self.phases = [Phase("d", self.d_loss, "d", d_steps), Phase("g", self.g_loss, "g")]
 
+    def compilable(self) -> dict[str, nn.Module]:
+        networks = self.networks()
+        if self.r1_gamma > 0:  # R1 is a double backward through D: keep D eager
+            networks.pop("discriminator")
+        return networks
+
     def noise(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         if generator is None:
             return torch.randn(n, self.z_dim, device=self.device)

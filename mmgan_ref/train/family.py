@@ -62,8 +62,17 @@ class GANFamily(nn.Module):
         return next(self.parameters()).device
 
     def networks(self) -> dict[str, nn.Module]:
-        """The named sub-networks (what `--compile` compiles)."""
+        """The named sub-networks (`compilable` says which of them `--compile` compiles)."""
         return dict(self.named_children())
+
+    def compilable(self) -> dict[str, nn.Module]:
+        """The networks `--compile` may compile.
+
+        torch.compile's autograd does not support double backward, so a network whose
+        loss differentiates its own gradient (R1, gradient penalty) stays eager; families
+        with such penalties override this.
+        """
+        return self.networks()
 
     def extra_state(self) -> dict:
         """Anything beyond parameters a checkpoint must keep (a vocabulary, say)."""

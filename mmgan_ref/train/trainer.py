@@ -125,8 +125,11 @@ class Trainer:
         self.ema = (AveragedModel(family.generator, multi_avg_fn=get_ema_multi_avg_fn(
             config.ema_decay), use_buffers=True) if config.ema_decay > 0 else None)
         if config.compile:
-            for network in family.networks().values():
+            compiled = family.compilable()
+            for network in compiled.values():
                 network.compile()
+            log.info("compiled %s; eager: %s", ", ".join(compiled) or "nothing",
+                     ", ".join(sorted(set(family.networks()) - set(compiled))) or "nothing")
         ddp.broadcast_parameters(self.family)
 
     # ------------------------------------------------------------------ the loop
