@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from mmgan_ref.nn.conv import ConvDiscriminator, ConvGenerator
-from mmgan_ref.train import TensorBatches, Trainer, TrainConfig
+from mmgan_ref.train import TensorBatches, TrainConfig, Trainer
 from mmgan_ref.train.families import AdversarialGAN
 from mmgan_ref.train.run import make_trainer
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 import contextlib
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from mmgan_ref import objectives
@@ -35,6 +34,8 @@ from mmgan_ref.train.family import GANFamily, Phase
 from mmgan_ref.utils import check_choice, check_float
 
 LOSS_KINDS = ("hinge", "nonsaturating")
+CONSISTENCY_KINDS = ("cosine", "contrastive")
+MODE_SEEKING_EPS = 1e-5
 PAIRS = (("text", "image"), ("text", "sound"), ("image", "sound"))
 
 
@@ -65,15 +66,23 @@ class FlagshipGAN(GANFamily):
         freq_bins: frequency bins of the spectrograms.
         loss: "hinge" or "nonsaturating".
         r1_gamma: weight of the R1 penalty on real matched pairs (0: off).
-        consistency: weight of 1 - cos(E_image(G(z, s)), s) in G's loss.
+        consistency: weight of the consistency of E_image(G(z, s)) with s in G's loss.
+        consistency_kind: "cosine" (1 - cos(E_image(G(z, s)), s)) or "contrastive"
+            (InfoNCE: E_image(G(z, s)) must be nearer to s than to the batch's other
+            codes; codes of scenes with the same attributes count as positives).
+        mode_seeking: weight of the mode-seeking term (Mao et al. 2019): two noise
+            vectors for one code should give two different images (0: off).
         sound_share: share of rows conditioned on E_sound instead of E_text.
         lr, betas: Adam settings of all three networks.
+        channels_last: keep images and conv weights in NHWC (faster convolutions on CPUs
+            and on GPUs under AMP).
     """
 
     def __init__(self, config: FlagshipConfig, vocabulary: Vocabulary, freq_bins: int, *,
                  loss: str = "hinge", r1_gamma: float = 0.0, consistency: float = 1.0,
+                 consistency_kind: str = "contrastive", mode_seeking: float = 0.0,
                  sound_share: float = 0.25, lr: float = 2e-4,
-                 betas: tuple[float, float] = (0.0, 0.99)) -> None:
+                 betas: tuple[float, float] = (0.0, 0.99), channels_last: bool = True) -> None:
         super().__init__()
         self.config = config
         self.vocabulary = vocabulary
@@ -83,7 +92,12 @@ class FlagshipGAN(GANFamily):
         self.loss_kind = check_choice("loss", loss, LOSS_KINDS)
         self.r1_gamma = check_float("r1_gamma", r1_gamma, minimum=0.0)
         self.consistency = check_float("consistency", consistency, minimum=0.0)
+        self.consistency_kind = check_choice("consistency_kind", consistency_kind,
+                                             CONSISTENCY_KINDS)
+        self.mode_seeking = check_float("mode_seeking", mode_seeking, minimum=0.0)
         self.sound_share = check_float("sound_share", sound_share, minimum=0.0, maximum=1.0)
+        self.memory_format = torch.channels_last if channels_last else torch.contiguous_format
+        self.to(memory_format=self.memory_format)
         self.optimizers = {
             name: torch.optim.Adam(net.parameters(), lr=lr, betas=betas)
             for name, net in (("e", self.encoder), ("d", self.discriminator),
@@ -111,8 +125,12 @@ class FlagshipGAN(GANFamily):
 
     # ------------------------------------------------------------------ phases
 
+    def images(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        """The batch's real images (B, 3, S, S) in this family's memory format."""
+        return batch["image"].contiguous(memory_format=self.memory_format)
+
     def e_loss(self, batch):
-        codes = self.encoder(image=batch["image"], text=batch["tokens"],
+        codes = self.encoder(image=self.images(batch), text=batch["tokens"],
                              sound=batch["spectrogram"])
         scale = self.encoder.logit_scale()
         losses = {f"nce_{a}_{b}": objectives.info_nce(codes[a], codes[b], logit_scale=scale)
@@ -120,7 +138,7 @@ class FlagshipGAN(GANFamily):
         return sum(losses.values()) / len(losses), {"logit_scale": scale.detach()}
 
     def d_loss(self, batch):
-        real, attrs = batch["image"], batch["attributes"]
+        real, attrs = self.images(batch), batch["attributes"]
         s = self.condition(batch)
         with torch.no_grad():  # D's loss must not reach G
             fake = self.generator(self.noise(real.shape[0]), s)
@@ -149,13 +167,29 @@ class FlagshipGAN(GANFamily):
         return loss, extras
 
     def g_loss(self, batch):
-        s = self.condition(batch)
-        fake = self.generator(self.noise(s.shape[0]), s)
+        s, attrs = self.condition(batch), batch["attributes"]
+        if self.mode_seeking > 0:  # pairs of rows share a code: (s_1..s_h, s_1..s_h)
+            half = s.shape[0] // 2
+            s, attrs = s[:half].repeat(2, 1), attrs[:half].repeat(2, 1)
+        z = self.noise(s.shape[0])
+        fake = self.generator(z, s)
         with frozen(self.discriminator, self.encoder):
             adversarial = objectives.g_loss(self.discriminator(fake, s), self.loss_kind)
-            agreement = F.cosine_similarity(self.encoder.encode_image(fake), s, dim=1).mean()
-        loss = adversarial + self.consistency * (1 - agreement)
-        return loss, {"g_adv": adversarial.detach(), "g_cos": agreement.detach()}
+            fake_codes = self.encoder.encode_image(fake)  # (B, code_dim), unit norm
+            scale = self.encoder.logit_scale().detach()
+        agreement = (fake_codes * s).sum(dim=1).mean()
+        if self.consistency_kind == "cosine":
+            consistency = 1 - agreement
+        else:
+            consistency = _multi_positive_nce(scale * fake_codes @ s.T, attrs)
+        loss = adversarial + self.consistency * consistency
+        extras = {"g_adv": adversarial.detach(), "g_cos": agreement.detach()}
+        if self.mode_seeking > 0:
+            a, b = fake.flatten(1).split(half), z.split(half)
+            ratio = (a[0] - a[1]).abs().mean() / (b[0] - b[1]).abs().mean()
+            loss = loss + self.mode_seeking / (ratio + MODE_SEEKING_EPS)
+            extras["g_mode_ratio"] = ratio.detach()
+        return loss, extras
 
     # ------------------------------------------------------------------ use
 
@@ -170,17 +204,37 @@ class FlagshipGAN(GANFamily):
     @torch.no_grad()
     def sample(self, n: int, codes: torch.Tensor | None = None,
                generator: torch.Generator | None = None,
-               network: nn.Module | None = None) -> torch.Tensor:
-        """n images (n, 3, S, S) for codes (n, code_dim); noise from `generator`."""
+               network: nn.Module | None = None, z: torch.Tensor | None = None
+               ) -> torch.Tensor:
+        """n images (n, 3, S, S) for codes (n, code_dim).
+
+        Args:
+            generator: draws z (unless given) and the pixel noise, on the CPU, so one seed
+                gives the same images on any device.
+            network: the generator to use (default: the trained one; pass the EMA copy).
+            z: noise (n, z_dim), e.g. one row repeated along an interpolation.
+        """
         if codes is None:
             raise ValueError("codes: the flagship is conditional; give codes (n, code_dim), "
                              "e.g. family.encode('text', tokens)")
         if codes.shape[0] != n:
             raise ValueError(f"codes has {codes.shape[0]} rows, expected n = {n}")
         network = network or self.generator
-        z = self.noise(n, generator)
-        return torch.cat([network(z_part, c_part.to(self.device))
-                          for z_part, c_part in zip(z.split(512), codes.split(512), strict=True)])
+        z = self.noise(n, generator) if z is None else z.to(self.device)
+        side = self.config.image_size
+        pixels = (torch.randn(n, 3, side, side, generator=generator) if generator is not None
+                  else torch.randn(n, 3, side, side))
+        # Batch norm must use its running statistics: in training mode a sample would
+        # depend on the rest of its batch, and would also overwrite those statistics.
+        was_training = network.training
+        network.eval()
+        try:
+            parts = [network(z_part, c_part.to(self.device), p_part.to(self.device))
+                     for z_part, c_part, p_part in zip(z.split(512), codes.split(512),
+                                                       pixels.split(512), strict=True)]
+        finally:
+            network.train(was_training)
+        return torch.cat(parts).contiguous()
 
     def extra_state(self) -> dict:
         return {"vocabulary": self.vocabulary.to_dict(), "config": self.config.to_dict()}
@@ -191,3 +245,17 @@ class FlagshipGAN(GANFamily):
             if saved != self.vocabulary:
                 raise ValueError("checkpoint: its caption vocabulary differs from this "
                                  "version's shapes vocabulary; retrain the run")
+
+
+def _multi_positive_nce(logits: torch.Tensor, attributes: torch.Tensor) -> torch.Tensor:
+    """InfoNCE where every column with the row's attributes is a positive.
+
+    Args:
+        logits: (B, B) scaled similarities of generated-image codes (rows) and codes s.
+        attributes: (B, 4) of the rows' scenes (row i was drawn for code i).
+    Returns:
+        mean over rows of -log(sum of softmax over the positive columns).
+    """
+    positive = (attributes[:, None, :] == attributes[None, :, :]).all(dim=2)  # (B, B)
+    log_probs = logits.float().log_softmax(dim=1)
+    return -log_probs.masked_fill(~positive, float("-inf")).logsumexp(dim=1).mean()

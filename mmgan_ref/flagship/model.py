@@ -116,11 +116,50 @@ def build_encoder(config: FlagshipConfig, vocab_size: int, freq_bins: int) -> Cr
         dim=config.code_dim, temperature=config.temperature)
 
 
-def build_generator(config: FlagshipConfig) -> ConvGenerator:
-    """G(z, s) -> images (B, 3, S, S) in [-1, 1]; s modulates every resolution (FiLM)."""
-    return ConvGenerator(config.z_dim, channels=3, image_size=config.image_size,
-                         base_width=config.g_width, cond_dim=config.code_dim,
-                         conditioning="film")
+class CodeGenerator(nn.Module):
+    """G(z, s) -> images (B, 3, S, S) in [-1, 1]; the code s enters at every resolution.
+
+    s is concatenated to z at the input (so the first 4x4 map, where the object's
+    position is laid out, sees it) and modulates the batch norm of every resolution
+    through FiLM (conditional batch norm). Like the renderer, G ends by adding pixel
+    noise, with a learned scale per channel (zero at first), so that it need not spend
+    capacity imitating sensor noise with convolutions.
+
+    Args:
+        z_dim: noise width; code_dim: shared-space width.
+        image_size: 32 or 64; base_width: width at full resolution.
+    """
+
+    def __init__(self, z_dim: int, code_dim: int, *, image_size: int = 32,
+                 base_width: int = 16) -> None:
+        super().__init__()
+        self.z_dim = check_int("z_dim", z_dim, minimum=1)
+        self.code_dim = check_int("code_dim", code_dim, minimum=1)
+        self.image_size = image_size
+        self.net = ConvGenerator(z_dim + code_dim, channels=3, image_size=image_size,
+                                 base_width=base_width, cond_dim=code_dim, conditioning="film")
+        self.pixel_noise_scale = nn.Parameter(torch.zeros(3))
+
+    def forward(self, z: torch.Tensor, s: torch.Tensor,
+                pixel_noise: torch.Tensor | None = None) -> torch.Tensor:
+        """z (B, z_dim), s (B, code_dim), pixel_noise (B, 3, S, S) -> (B, 3, S, S).
+
+        pixel_noise defaults to fresh standard normal noise (torch's global generator);
+        pass it to make samples a function of a seed.
+        """
+        check_tensor("z", z, ("B", self.z_dim))
+        check_tensor("s", s, (z.shape[0], self.code_dim))
+        images = self.net(torch.cat([z, s.to(z.dtype)], dim=1), s)
+        if pixel_noise is None:
+            pixel_noise = torch.randn_like(images)
+        noise = self.pixel_noise_scale[:, None, None] * pixel_noise.to(images.dtype)
+        return (images + noise).clamp(-1, 1)
+
+
+def build_generator(config: FlagshipConfig) -> CodeGenerator:
+    """G(z, s) -> images (B, 3, S, S) in [-1, 1]; s enters at every resolution."""
+    return CodeGenerator(config.z_dim, config.code_dim, image_size=config.image_size,
+                         base_width=config.g_width)
 
 
 def build_discriminator(config: FlagshipConfig) -> MatchingAwareDiscriminator:

@@ -50,13 +50,22 @@ class LazySceneBatches:
         self.image_size = check_choice("image_size", image_size, IMAGE_SIZES)
         self.data_seed = data_seed
         self.batch_args = (batch_size, seed, rank, world_size)
+        self.device = torch.device("cpu")
         self._batches: TensorBatches | None = None
+
+    def to(self, device: torch.device | str) -> LazySceneBatches:
+        """Keep the scenes on `device` once drawn (the trainer calls this)."""
+        self.device = torch.device(device)
+        if self._batches is not None:
+            self._batches.tensors = {k: t.to(self.device) for k, t in
+                                     self._batches.tensors.items()}
+        return self
 
     def __call__(self, step: int) -> dict[str, torch.Tensor]:
         if self._batches is None:
             scenes = sample_scenes(self.n, seed=self.data_seed, image_size=self.image_size,
                                    split="train", templates="train")
-            tensors = {k: scenes[k] for k in TRAIN_FIELDS}
+            tensors = {k: scenes[k].to(self.device) for k in TRAIN_FIELDS}
             self._batches = TensorBatches(tensors, *self.batch_args)
         return self._batches(step)
 
@@ -78,7 +87,9 @@ class ShapesRecipe(Recipe):
         torch.manual_seed(config.seed)
         family = FlagshipGAN(net, shapes_vocabulary(), FREQ_BINS, loss=o["loss"],
                              r1_gamma=o["r1_gamma"], consistency=o["consistency"],
-                             sound_share=o["sound_share"], lr=config.lr, betas=o["betas"])
+                             consistency_kind=o["consistency_kind"],
+                             mode_seeking=o["mode_seeking"], sound_share=o["sound_share"],
+                             lr=config.lr, betas=o["betas"], channels_last=o["channels_last"])
         source = LazySceneBatches(o["train_scenes"], net.image_size, o["data_seed"],
                                   config.batch_size, config.seed, rank, world_size)
         return family, source
@@ -113,11 +124,12 @@ class ShapesRecipe(Recipe):
 
 
 SHAPES_OPTIONS: dict[str, Any] = {
-    "image_size": 32, "code_dim": 32, "z_dim": 32, "g_width": 16, "d_width": 16,
-    "e_width": 16, "text_dim": 64, "sound_width": 32, "spectral_norm": True,
+    "image_size": 32, "code_dim": 32, "z_dim": 32, "g_width": 16, "d_width": 8,
+    "e_width": 8, "text_dim": 64, "sound_width": 32, "spectral_norm": True,
     "temperature": 0.1, "loss": "hinge", "r1_gamma": 0.0, "consistency": 1.0,
-    "sound_share": 0.25, "betas": (0.0, 0.99), "train_scenes": 10_000, "data_seed": 0,
+    "consistency_kind": "contrastive", "mode_seeking": 0.0, "sound_share": 0.25,
+    "betas": (0.0, 0.99), "channels_last": True, "train_scenes": 10_000, "data_seed": 0,
     "eval_scenes": 1024,
 }
-SHAPES_DEFAULTS = TrainConfig(steps=1500, batch_size=64, lr=2e-4, ema_decay=0.999,
+SHAPES_DEFAULTS = TrainConfig(steps=3000, batch_size=32, lr=5e-4, ema_decay=0.999,
                               log_every=50, extra={"image_size": 32})

@@ -129,7 +129,14 @@ def _save_samples(samples: torch.Tensor, path: Path, title: str) -> Path:
 
 @dataclass
 class Toy2DRecipe(Recipe):
-    """An MLP GAN on the ring or grid mixture (the PacGAN/VEEGAN protocol)."""
+    """An MLP GAN on the ring or grid mixture (the PacGAN/VEEGAN protocol).
+
+    Options: mixture ("ring"/"grid"), z_dim, g_hidden, d_hidden, loss, r1_gamma,
+    spectral_norm (in D), d_lr_scale, d_steps, lr_decay_start (None: constant rates; else
+    both rates fall linearly to 0 from that fraction of the run), betas.
+    `evaluate` returns {"protocol", "modes", "high_quality", "reverse_kl"} on 2,500
+    samples of the plain generator (no truncation, no rejection).
+    """
 
     def build(self, config, rank=0, world_size=1):
         from mmgan_ref.data.toy2d import sample_toy2d
@@ -177,6 +184,9 @@ class Toy2DRecipe(Recipe):
         return [path]
 
 
+# Tuned to fit ~60 s of training on a 2-core laptop CPU (benchmarks/train_targets.py). EMA
+# of G hurts here: G's weights wander between equivalent solutions and their average does not
+# draw the modes; a linear decay of both rates to 0 over the second half sharpens them.
 TOY_OPTIONS = {"z_dim": 2, "g_hidden": (128, 128, 128), "d_hidden": (128, 128, 128),
                "loss": "nonsaturating", "r1_gamma": 0.1, "spectral_norm": False,
                "d_lr_scale": 1.0, "d_steps": 1, "lr_decay_start": 0.5,
@@ -184,11 +194,11 @@ TOY_OPTIONS = {"z_dim": 2, "g_hidden": (128, 128, 128), "d_hidden": (128, 128, 1
 
 register(Toy2DRecipe(
     "ring", "MLP GAN on 8 Gaussians on a circle (PacGAN protocol); lesson 02",
-    TrainConfig(steps=3000, batch_size=256, lr=5e-4),
+    TrainConfig(steps=3000, batch_size=256, lr=1e-3),
     {**TOY_OPTIONS, "mixture": "ring"}))
 register(Toy2DRecipe(
     "grid", "MLP GAN on 25 Gaussians on a 5x5 grid (PacGAN protocol); lesson 02",
-    TrainConfig(steps=3000, batch_size=256, lr=5e-4),
+    TrainConfig(steps=3000, batch_size=256, lr=1e-3),
     {**TOY_OPTIONS, "mixture": "grid"}))
 
 
@@ -237,7 +247,15 @@ def _cgan_networks(o: dict[str, Any]) -> tuple[torch.nn.Module, torch.nn.Module]
 
 @dataclass
 class DigitsCGANRecipe(Recipe):
-    """A conditional GAN on 8x8 digits: label concatenated in G, projection D."""
+    """A conditional GAN on 8x8 digits: label concatenated in G, projection D.
+
+    Options: arch ("mlp", or "conv" for `nn.conv`'s DCGAN nets), z_dim, g_hidden/d_hidden
+    (MLP widths), g_width/d_width/conditioning (conv), spectral_norm, loss, r1_gamma,
+    d_lr_scale, d_steps, lr_decay_start, betas, judge ("mlp" or "logreg").
+    `evaluate` returns {"judge", "coherence", "ceiling", "diversity", "diversity_detail"}:
+    coherence by the judge trained on real digits, its real test accuracy as the ceiling,
+    and the within-class diversity ratio (1.0 = as varied as real digits).
+    """
 
     def build(self, config, rank=0, world_size=1):
         o = self.options
@@ -280,17 +298,23 @@ class DigitsCGANRecipe(Recipe):
 
 register(DigitsCGANRecipe(
     "digits-cgan", "conditional MLP GAN on scikit-learn's 8x8 digits; lesson 03",
-    TrainConfig(steps=3000, batch_size=128, lr=2e-4),
+    TrainConfig(steps=2500, batch_size=128, lr=1e-3),
     {"arch": "mlp", "z_dim": 32, "g_hidden": (256, 256), "d_hidden": (256, 256),
      "g_width": 32, "d_width": 32, "conditioning": "concat", "spectral_norm": False,
      "loss": "nonsaturating", "r1_gamma": 0.5, "d_lr_scale": 1.0, "d_steps": 1,
-     "lr_decay_start": None, "betas": (0.5, 0.999),
+     "lr_decay_start": 0.5, "betas": (0.5, 0.999),
      "judge": "mlp"}))
 
 
 @dataclass
 class DigitsBiGANRecipe(Recipe):
-    """BiGAN on 8x8 digits: G, an encoder E and a joint discriminator D(x, z)."""
+    """BiGAN on 8x8 digits: G, an encoder E and a joint discriminator D(x, z).
+
+    Options: z_dim, hidden, loss, lr_decay_start, betas. `evaluate` returns
+    {"linear_probe", "knn_probe"} on E's codes of all digits, and "reconstruction_rmse",
+    the RMS pixel error of G(E(x)) beside "shuffled_rmse", that of G(E(x')) for a
+    random other digit x' (reconstructions that resemble their input score well below it).
+    """
 
     def build(self, config, rank=0, world_size=1):
         from mmgan_ref.nn.adapters import FlattenInput, ReshapeOutput
@@ -319,8 +343,12 @@ class DigitsBiGANRecipe(Recipe):
         real = _digits_tensors(0)
         features = family.encode(real["image"]).cpu()
         labels = real["label"]
+        recon = family.reconstruct(real["image"]).cpu()
+        shuffled = recon[torch.randperm(len(recon), generator=torch.Generator().manual_seed(seed))]
         return {"linear_probe": linear_probe(features, labels, seed=seed),
-                "knn_probe": knn_probe(features, labels, k=1, seed=seed)}
+                "knn_probe": knn_probe(features, labels, k=1, seed=seed),
+                "reconstruction_rmse": float((recon - real["image"]).pow(2).mean().sqrt()),
+                "shuffled_rmse": float((shuffled - real["image"]).pow(2).mean().sqrt())}
 
     def save_figures(self, family, generator, run_dir, seed=0):
         real = _digits_tensors(0)["image"][:50]
@@ -333,6 +361,6 @@ class DigitsBiGANRecipe(Recipe):
 
 register(DigitsBiGANRecipe(
     "digits-bigan", "BiGAN/ALI on 8x8 digits: generator, encoder, joint discriminator; lesson 06",
-    TrainConfig(steps=3000, batch_size=128, lr=2e-4),
-    {"z_dim": 16, "hidden": (256, 256), "loss": "nonsaturating", "lr_decay_start": None,
+    TrainConfig(steps=2000, batch_size=128, lr=5e-4),
+    {"z_dim": 16, "hidden": (256, 256), "loss": "nonsaturating", "lr_decay_start": 0.5,
      "betas": (0.5, 0.999)}))
