@@ -5,6 +5,8 @@ Lesson: 05 Text-to-image GAN (the model the course builds up to).
 Importing this package registers the `shapes` recipe, the default of `mmgan train`.
 """
 
+from dataclasses import replace
+
 from mmgan_ref.flagship.family import FlagshipGAN
 from mmgan_ref.flagship.model import FlagshipConfig, slerp
 from mmgan_ref.flagship.recipe import SHAPES_DEFAULTS, SHAPES_OPTIONS, ShapesRecipe
@@ -15,4 +17,14 @@ SHAPES = register(ShapesRecipe(
               "scenes: text/sound/image; lesson 05",
     SHAPES_DEFAULTS, dict(SHAPES_OPTIONS)))
 
-__all__ = ["SHAPES", "FlagshipConfig", "FlagshipGAN", "ShapesRecipe", "slerp"]
+# The same model at 64x64 with wider networks and a larger batch, for one or more GPUs:
+#   mmgan train shapes-64 --device cuda --amp --channels-last [--compile]
+SHAPES_64 = register(ShapesRecipe(
+    "shapes-64", "the flagship at 64x64 with wider networks, for GPUs (--device cuda --amp); "
+                 "lesson 10",
+    replace(SHAPES_DEFAULTS, steps=20_000, batch_size=128, lr=2e-4, log_every=200,
+            extra={"image_size": 64}),
+    {**SHAPES_OPTIONS, "image_size": 64, "g_width": 32, "d_width": 32, "e_width": 16,
+     "train_scenes": 50_000}))
+
+__all__ = ["SHAPES", "SHAPES_64", "FlagshipConfig", "FlagshipGAN", "ShapesRecipe", "slerp"]
