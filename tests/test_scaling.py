@@ -62,3 +62,16 @@ def test_compile_on_cpu_trains_and_gives_the_eager_result():
     compiled.fit()
     for a, b in zip(eager.family.parameters(), compiled.family.parameters(), strict=True):
         torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
+
+
+def test_r1_is_recomputed_in_float32_under_fp16_autocast_only():
+    family = _conv_family()
+    real = torch.rand(4, 3, 16, 16).requires_grad_(True)
+    labels = torch.arange(4)
+    with torch.autocast("cpu", dtype=torch.float16):
+        fp16_logits = family.discriminator(real, labels)
+        r1_logits = family._r1_logits(real, labels, fp16_logits)
+    assert fp16_logits.dtype == torch.float16 and r1_logits.dtype == torch.float32
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        bf16_logits = family.discriminator(real, labels)
+        assert family._r1_logits(real, labels, bf16_logits) is bf16_logits

@@ -112,10 +112,23 @@ class AdversarialGAN(GANFamily):
         loss = objectives.d_loss(real_logits, fake_logits, self.loss_kind)
         extras = {"d_real": real_logits.mean(), "d_fake": fake_logits.mean()}
         if self.r1_gamma > 0:
-            r1 = objectives.r1_penalty(real_logits, real)
+            r1 = objectives.r1_penalty(self._r1_logits(real, cond, real_logits), real)
             loss = loss + 0.5 * self.r1_gamma * r1
             extras["r1"] = r1
         return loss, extras
+
+    def _r1_logits(self, real, cond, real_logits):
+        """Logits to differentiate for R1: recomputed in float32 under fp16 autocast.
+
+        fp16's narrow range underflows the small input gradients of a flat D, and R1 is
+        then silently lost (lesson 10 measures it); bf16 keeps fp32's range.
+        """
+        device_type = real.device.type
+        if not (torch.is_autocast_enabled(device_type)
+                and torch.get_autocast_dtype(device_type) == torch.float16):
+            return real_logits
+        with torch.autocast(device_type, enabled=False):
+            return self.discriminator(real.float(), cond)
 
     def g_loss(self, batch):
         real = batch[self.data_key]
