@@ -71,7 +71,7 @@ def test_r1_is_recomputed_in_float32_under_fp16_autocast_only():
     with torch.autocast("cpu", dtype=torch.float16):
         fp16_logits = family.discriminator(real, labels)
         r1_logits = family._r1_logits(real, labels, fp16_logits)
-    assert fp16_logits.dtype == torch.float16 and r1_logits.dtype == torch.float32
+    assert r1_logits is not fp16_logits and r1_logits.dtype == torch.float32
     with torch.autocast("cpu", dtype=torch.bfloat16):
         bf16_logits = family.discriminator(real, labels)
         assert family._r1_logits(real, labels, bf16_logits) is bf16_logits
