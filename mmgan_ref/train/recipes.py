@@ -194,11 +194,11 @@ TOY_OPTIONS = {"z_dim": 2, "g_hidden": (128, 128, 128), "d_hidden": (128, 128, 1
 
 register(Toy2DRecipe(
     "ring", "MLP GAN on 8 Gaussians on a circle (PacGAN protocol); lesson 02",
-    TrainConfig(steps=3000, batch_size=256, lr=1e-3),
+    TrainConfig(steps=2800, batch_size=256, lr=1e-3),
     {**TOY_OPTIONS, "mixture": "ring"}))
 register(Toy2DRecipe(
     "grid", "MLP GAN on 25 Gaussians on a 5x5 grid (PacGAN protocol); lesson 02",
-    TrainConfig(steps=3000, batch_size=256, lr=1e-3),
+    TrainConfig(steps=2800, batch_size=256, lr=1e-3),
     {**TOY_OPTIONS, "mixture": "grid"}))
 
 
