@@ -41,6 +41,8 @@ HQ_RADIUS_IN_STD = 3.0
 # larger architecture, hence far better than the VEEGAN paper's GAN row. The GAN, VEEGAN
 # and PacGAN4 rows are the course's anchors (COURSE_DESIGN); check the others against the
 # papers' Table 1 before quoting them.
+# Only the GAN and VEEGAN grid rows and PacGAN4 are checked against the course design's
+# anchors; the others were transcribed from the papers' tables without a second check.
 PUBLISHED_GRID: list[tuple[str, float, float, float | None]] = [
     ("GAN (VEEGAN 2017)", 3.3, 0.5, None),
     ("ALI (VEEGAN 2017)", 15.8, 1.6, None),
