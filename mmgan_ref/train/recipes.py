@@ -310,7 +310,7 @@ register(DigitsCGANRecipe(
 class DigitsBiGANRecipe(Recipe):
     """BiGAN on 8x8 digits: G, an encoder E and a joint discriminator D(x, z).
 
-    Options: z_dim, hidden, loss, lr_decay_start, betas. `evaluate` returns
+    Options: z_dim, hidden, loss, spectral_norm (in D), lr_decay_start, betas. `evaluate` returns
     {"linear_probe", "knn_probe"} on E's codes of all digits, and "reconstruction_rmse",
     the RMS pixel error of G(E(x)) beside "shuffled_rmse", that of G(E(x')) for a
     random other digit x' (reconstructions that resemble their input score well below it).
@@ -327,7 +327,8 @@ class DigitsBiGANRecipe(Recipe):
         generator = ReshapeOutput(MLPGenerator(o["z_dim"], 64, o["hidden"],
                                                out_activation="tanh"), (1, 8, 8))
         encoder = FlattenInput(MLPEncoder(64, o["z_dim"], o["hidden"]))
-        discriminator = JointDiscriminator((1, 8, 8), o["z_dim"], o["hidden"])
+        discriminator = JointDiscriminator((1, 8, 8), o["z_dim"], o["hidden"],
+                                           spectral_norm=o["spectral_norm"])
         family = BiGAN(generator, encoder, discriminator, z_dim=o["z_dim"], loss=o["loss"],
                        lr=config.lr, betas=o["betas"], **_decay(o, config))
         source = TensorBatches(_digits_tensors(0), config.batch_size, config.seed, rank,
@@ -362,5 +363,5 @@ class DigitsBiGANRecipe(Recipe):
 register(DigitsBiGANRecipe(
     "digits-bigan", "BiGAN/ALI on 8x8 digits: generator, encoder, joint discriminator; lesson 06",
     TrainConfig(steps=2000, batch_size=128, lr=5e-4),
-    {"z_dim": 16, "hidden": (256, 256), "loss": "nonsaturating", "lr_decay_start": 0.5,
-     "betas": (0.5, 0.999)}))
+    {"z_dim": 16, "hidden": (256, 256), "loss": "nonsaturating", "spectral_norm": False,
+     "lr_decay_start": 0.5, "betas": (0.5, 0.999)}))

@@ -1,0 +1,112 @@
+"""Trainer overhead: steps/s through `Trainer` vs a minimal hand-written loop (target >= 0.95).
+
+Usage (from the repository root):
+    python benchmarks/trainer_overhead.py [--recipe grid] [--steps 200] [--repeats 7]
+
+Both loops train the same networks (built by the recipe from one seed), with the same
+losses (`mmgan_ref.objectives`: the recipe's GAN loss plus R1), the same Adam settings,
+the same lr schedule and the same batch size. They run in one process, one thread,
+interleaved: each repeat times `--steps` steps of the trainer, then of the hand loop.
+The ratio of the medians is printed for CPU time (`time.process_time`, what a busy shared
+machine distorts least) and for wall time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from mmgan_ref import objectives  # noqa: E402
+from mmgan_ref.train.families import AdversarialGAN  # noqa: E402
+from mmgan_ref.train.run import make_trainer  # noqa: E402
+
+TARGET = 0.95
+
+
+class HandLoop:
+    """The textbook loop (pytorch/examples' DCGAN): D step with R1, then G step."""
+
+    def __init__(self, family: AdversarialGAN, source, batch_size: int) -> None:
+        self.g, self.d = family.generator, family.discriminator
+        self.opt_d, self.opt_g = family.optimizers["d"], family.optimizers["g"]
+        self.schedulers = list(family.schedulers.values())
+        self.kind, self.gamma, self.z_dim = family.loss_kind, family.r1_gamma, family.z_dim
+        self.data_key, self.cond_key = family.data_key, family.cond_key
+        self.source, self.batch_size, self.step = source, batch_size, 0
+
+    def run(self, steps: int) -> None:
+        for _ in range(steps):
+            batch = self.source(self.step)
+            real, cond = batch[self.data_key], batch.get(self.cond_key) if self.cond_key else None
+            b = real.shape[0]
+            self.opt_d.zero_grad(set_to_none=True)
+            with torch.no_grad():
+                fake = self.g(torch.randn(b, self.z_dim), cond)
+            real = real.requires_grad_(self.gamma > 0)
+            real_logits = self.d(real, cond)
+            loss = objectives.d_loss(real_logits, self.d(fake, cond), self.kind)
+            if self.gamma > 0:
+                loss = loss + 0.5 * self.gamma * objectives.r1_penalty(real_logits, real)
+            loss.backward()
+            self.opt_d.step()
+            self.opt_g.zero_grad(set_to_none=True)
+            fake = self.g(torch.randn(b, self.z_dim), cond)
+            objectives.g_loss(self.d(fake, cond), self.kind).backward()
+            self.opt_g.step()
+            for scheduler in self.schedulers:
+                scheduler.step()
+            self.step += 1
+
+
+def _timed(fn, steps: int) -> tuple[float, float]:
+    wall, cpu = time.perf_counter(), time.process_time()
+    fn(steps)
+    return steps / (time.perf_counter() - wall), steps / (time.process_time() - cpu)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--recipe", default="grid", help="an AdversarialGAN recipe (default: grid)")
+    parser.add_argument("--steps", type=int, default=200, help="steps per timed chunk")
+    parser.add_argument("--repeats", type=int, default=7, help="interleaved repeats")
+    parser.add_argument("--batch-size", type=int, default=None, help="default: the recipe's")
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    total = args.steps * (args.repeats + 1)
+    common = {"steps": total, "progress": False, "device": "cpu", "log_every": 50,
+              "batch_size": args.batch_size}
+    _, trainer = make_trainer(args.recipe, None, **common)
+    _, twin = make_trainer(args.recipe, None, **common)  # same seed: the same networks
+    if not isinstance(twin.family, AdversarialGAN):
+        raise SystemExit(f"--recipe {args.recipe!r} is not an AdversarialGAN recipe")
+    hand = HandLoop(twin.family, twin.source, trainer.config.batch_size)
+    trainer.fit(args.steps)  # warm-up, both
+    hand.run(args.steps)
+    rates: dict[str, list[tuple[float, float]]] = {"trainer": [], "hand": []}
+    for _ in range(args.repeats):
+        rates["trainer"].append(_timed(lambda n: trainer.fit(trainer.step + n), args.steps))
+        rates["hand"].append(_timed(hand.run, args.steps))
+    med = {name: (statistics.median(r[0] for r in rows), statistics.median(r[1] for r in rows))
+           for name, rows in rates.items()}
+    cpu_ratio = med["trainer"][1] / med["hand"][1]
+    wall_ratio = med["trainer"][0] / med["hand"][0]
+    print(f"recipe {args.recipe}, batch {trainer.config.batch_size}, {args.repeats} x "
+          f"{args.steps} steps each, 1 thread, load average {os.getloadavg()[0]:.1f}")
+    for name in ("trainer", "hand"):
+        print(f"  {name:8s} {med[name][1]:7.1f} steps/s (CPU time)  {med[name][0]:7.1f} (wall)")
+    verdict = "PASS" if cpu_ratio >= TARGET else "FAIL"
+    print(f"ratio trainer / hand loop: {cpu_ratio:.3f} (CPU time), {wall_ratio:.3f} (wall); "
+          f"target >= {TARGET}: {verdict}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,88 @@
+"""Smoke tests of the built-in recipes: each trains a few steps and evaluates.
+
+The recipes' targets (grid 25/25 modes and >= 95 % high quality, digits-cgan coherence and
+diversity) take a minute of training each; `benchmarks/train_targets.py` measures them.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from mmgan_ref.train.families import linear_decay
+from mmgan_ref.train.recipes import get_recipe
+from mmgan_ref.train.run import make_trainer, train
+
+FAST = dict(steps=5, batch_size=32, device="cpu", progress=False, log_every=5)
+
+
+@pytest.mark.parametrize("name", ["ring", "grid"])
+def test_toy_recipe_trains_and_reports_mode_coverage(name):
+    run = train(name, **FAST)
+    assert run.trainer.step == 5
+    assert {"modes", "high_quality", "reverse_kl", "protocol"} <= run.metrics.keys()
+    assert 0 <= run.metrics["modes"] <= (8 if name == "ring" else 25)
+    assert 0.0 <= run.metrics["high_quality"] <= 1.0
+    assert run.metrics["steps"] == 5
+
+
+def test_digits_cgan_reports_coherence_with_its_ceiling_and_diversity():
+    run = train("digits-cgan", **FAST)
+    m = run.metrics
+    assert {"coherence", "ceiling", "diversity", "judge"} <= m.keys()
+    assert m["judge"] == "mlp"
+    assert 0.9 < m["ceiling"] <= 1.0  # the judge's accuracy on real test digits
+    assert 0.0 <= m["coherence"] <= 1.0 and m["diversity"] > 0.0
+    images = run.recipe.sample(run.family, run.generator, 20, seed=0, label=7)
+    assert images.shape == (20, 1, 8, 8) and images.abs().max() <= 1.0
+
+
+def test_digits_bigan_reports_probes_and_reconstructs(tmp_path):
+    run = train("digits-bigan", out=tmp_path / "run", **FAST)
+    assert {"linear_probe", "knn_probe", "reconstruction_rmse",
+            "shuffled_rmse"} <= run.metrics.keys()
+    assert 0.1 <= run.metrics["linear_probe"] <= 1.0
+    assert (tmp_path / "run" / "samples.png").is_file()
+    x = torch.zeros(4, 1, 8, 8)
+    assert run.family.reconstruct(x).shape == (4, 1, 8, 8)
+
+
+@pytest.mark.parametrize("name", ["ring", "grid", "digits-cgan", "digits-bigan"])
+def test_recipe_samples_are_deterministic_by_seed(name):
+    recipe, trainer = make_trainer(name, **FAST)
+    a = recipe.sample(trainer.family, trainer.sampling_generator(), 6, seed=1)
+    b = recipe.sample(trainer.family, trainer.sampling_generator(), 6, seed=1)
+    c = recipe.sample(trainer.family, trainer.sampling_generator(), 6, seed=2)
+    assert torch.equal(a, b) and not torch.equal(a, c)
+
+
+def test_toy_recipe_decays_the_learning_rate_to_zero_and_checkpoints_the_schedule():
+    recipe, trainer = make_trainer("grid", **{**FAST, "steps": 8})
+    assert recipe.options["lr_decay_start"] == 0.5
+    trainer.fit(6)  # halfway through the decay: 2 of 4 decay steps left
+    for opt in trainer.family.optimizers.values():
+        base = opt.param_groups[0]["initial_lr"]
+        assert math.isclose(opt.param_groups[0]["lr"], base * 2 / 4, rel_tol=1e-6)
+    state = trainer.state()
+    _, again = make_trainer("grid", **{**FAST, "steps": 8})
+    again.load_state(state)
+    assert again.family.schedulers["g"].last_epoch == 6
+    again.fit()
+    assert all(opt.param_groups[0]["lr"] == 0.0 for opt in again.family.optimizers.values())
+
+
+def test_linear_decay_rejects_bad_settings():
+    opt = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=1.0)
+    with pytest.raises(ValueError, match="lr_decay_start"):
+        linear_decay(opt, 10, start=1.5)
+    with pytest.raises(ValueError, match="lr_decay_steps"):
+        linear_decay(opt, 0)
+
+
+def test_cgan_sample_rejects_a_label_out_of_range():
+    recipe, trainer = make_trainer("digits-cgan", **FAST)
+    with pytest.raises(ValueError, match="label"):
+        recipe.sample(trainer.family, trainer.sampling_generator(), 4, seed=0, label=10)
+    assert get_recipe("digits-cgan") is recipe
