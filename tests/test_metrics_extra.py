@@ -85,17 +85,18 @@ def test_only_circles_are_further_from_real_shapes_than_real_shapes(shapes_net, 
 
 
 def test_shapes_network_is_cached_and_a_corrupt_file_is_rebuilt(shapes_net, shapes_pair):
+    from mmgan_ref.metrics import features
     from mmgan_ref.metrics import shapes_features as sf
 
     net, config, folder = shapes_net
     path = folder / f"shapes_cnn_{config.key()}.pt"
     assert path.exists()
     images = shapes_pair[0]["image"][:8]
-    sf._MEMORY.clear()
+    features._MEMORY.clear()
     again = sf.shapes_feature_network(config, folder)  # read back from the file
     assert np.allclose(again.features(images), net.features(images))
     path.write_bytes(b"not a checkpoint")
-    sf._MEMORY.clear()
+    features._MEMORY.clear()
     rebuilt = sf.shapes_feature_network(config, folder)  # retrained, same seed
     assert np.allclose(rebuilt.features(images), net.features(images), atol=1e-5)
 

@@ -25,6 +25,7 @@ import io
 import json
 import os
 import warnings
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -248,7 +249,40 @@ def _read_cache(path: Path, config: DigitsMLPConfig) -> tuple[np.ndarray, np.nda
     return weight, bias
 
 
-_MEMORY: dict[tuple[str, int, int], MLPFeatures] = {}
+_MEMORY: dict[tuple[str, int, int], Any] = {}
+
+
+def _file_key(path: Path) -> tuple[str, int, int]:
+    stat = path.stat() if path.exists() else None
+    return str(path), stat.st_mtime_ns if stat else -1, stat.st_size if stat else -1
+
+
+def cached_extractor(path: Path, read: Callable[[Path], Any], build: Callable[[], Any],
+                     write: Callable[[Path, Any], None], make: Callable[[Any], Any]) -> Any:
+    """A feature extractor from its cache file, trained and cached when missing or corrupt.
+
+    `read(path)` returns the saved state or None; `build()` trains a new state; `write`
+    saves it (atomically); `make(state)` turns a state into the extractor. Extractors are
+    also kept in memory, keyed by the file's path, time and size, so a rewritten cache
+    file is read again.
+    """
+    key = _file_key(path)
+    if key in _MEMORY:
+        return _MEMORY[key]
+    state = read(path)
+    if state is None:  # missing or corrupt: rebuild
+        state = build()
+        write(path, state)
+        key = _file_key(path)
+    extractor = make(state)
+    _MEMORY[key] = extractor
+    return extractor
+
+
+def _write_digits_cache(path: Path, cached: tuple[np.ndarray, np.ndarray], key: str) -> None:
+    buffer = io.BytesIO()
+    np.savez(buffer, weight=cached[0], bias=cached[1], key=np.array(key))
+    atomic_write_bytes(path, buffer.getvalue())
 
 
 def digits_feature_network(config: DigitsMLPConfig | None = None,
@@ -260,22 +294,13 @@ def digits_feature_network(config: DigitsMLPConfig | None = None,
         folder: cache folder (default :func:`cache_dir`).
     """
     config = config or DigitsMLPConfig()
-    path = Path(folder or cache_dir()) / f"digits_mlp_{config.key()}.npz"
-    stat = path.stat() if path.exists() else None
-    memo_key = (str(path), stat.st_mtime_ns if stat else -1, stat.st_size if stat else -1)
-    if memo_key in _MEMORY:
-        return _MEMORY[memo_key]
-    cached = _read_cache(path, config)
-    if cached is None:  # missing or corrupt: rebuild
-        cached = _train_digits_mlp(config)
-        buffer = io.BytesIO()
-        np.savez(buffer, weight=cached[0], bias=cached[1], key=np.array(config.key()))
-        atomic_write_bytes(path, buffer.getvalue())
-        stat = path.stat()
-        memo_key = (str(path), stat.st_mtime_ns, stat.st_size)
-    network = MLPFeatures(name=f"digits-mlp{config.hidden}", weight=cached[0], bias=cached[1])
-    _MEMORY[memo_key] = network
-    return network
+    return cached_extractor(
+        Path(folder or cache_dir()) / f"digits_mlp_{config.key()}.npz",
+        read=lambda path: _read_cache(path, config),
+        build=lambda: _train_digits_mlp(config),
+        write=lambda path, cached: _write_digits_cache(path, cached, config.key()),
+        make=lambda cached: MLPFeatures(name=f"digits-mlp{config.hidden}", weight=cached[0],
+                                        bias=cached[1]))
 
 
 def digits_features(images: Any, config: DigitsMLPConfig | None = None,

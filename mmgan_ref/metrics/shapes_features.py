@@ -31,7 +31,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from mmgan_ref.metrics.features import as_array, cache_dir
+from mmgan_ref.metrics.features import as_array, cache_dir, cached_extractor
 from mmgan_ref.utils import atomic_torch_save, check_int
 
 _FEATURE_BATCH = 512  # images per forward pass when extracting features
@@ -136,9 +136,6 @@ class ShapesFeatures:
         return torch.stack([lg.argmax(1) for lg in self.network(batch)], dim=1)
 
 
-_MEMORY: dict[tuple[str, int, int], ShapesFeatures] = {}
-
-
 def _load(path: Path, config: ShapesCNNConfig) -> dict[str, torch.Tensor] | None:
     """The cached weights, or None when missing, corrupt or of another configuration."""
     try:
@@ -163,23 +160,19 @@ def shapes_feature_network(config: ShapesCNNConfig | None = None,
     if not isinstance(config, ShapesCNNConfig):
         raise TypeError(f"config must be a ShapesCNNConfig, got {type(config).__name__}")
     check_int("config.n_train", config.n_train, minimum=config.batch_size)
-    path = Path(folder or cache_dir()) / f"shapes_cnn_{config.key()}.pt"
-    stat = path.stat() if path.exists() else None
-    memo_key = (str(path), stat.st_mtime_ns if stat else -1, stat.st_size if stat else -1)
-    if memo_key in _MEMORY:
-        return _MEMORY[memo_key]
-    state = _load(path, config)
-    if state is None:  # missing or corrupt: rebuild
-        state = _train(config)
-        atomic_torch_save({"key": config.key(), "state": state}, path)
-        stat = path.stat()
-        memo_key = (str(path), stat.st_mtime_ns, stat.st_size)
-    network = ShapesAttributeNet(config)
-    network.load_state_dict(state)
-    network.eval()
-    extractor = ShapesFeatures(f"shapes-cnn{config.feature_dim}", network, config.image_size)
-    _MEMORY[memo_key] = extractor
-    return extractor
+
+    def make(state: dict[str, torch.Tensor]) -> ShapesFeatures:
+        network = ShapesAttributeNet(config)
+        network.load_state_dict(state)
+        network.eval()
+        return ShapesFeatures(f"shapes-cnn{config.feature_dim}", network, config.image_size)
+
+    return cached_extractor(
+        Path(folder or cache_dir()) / f"shapes_cnn_{config.key()}.pt",
+        read=lambda path: _load(path, config), build=lambda: _train(config),
+        write=lambda path, state: atomic_torch_save({"key": config.key(), "state": state},
+                                                    path),
+        make=make)
 
 
 def shapes_features(images: Any, config: ShapesCNNConfig | None = None,
