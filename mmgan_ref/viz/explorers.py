@@ -30,6 +30,7 @@ import torch
 from mmgan_ref.data.toy2d import TOY2D_NAMES, mixture_means
 from mmgan_ref.metrics.coverage import toy2d_coverage
 from mmgan_ref.utils import check_choice, check_float, check_int, check_tensor
+from mmgan_ref.viz.widgets import figure_widget
 
 Snapshot = tuple[int, torch.Tensor]  # (training step, generated samples (N, 2))
 DIGIT_PATH_POINTS = 9  # images in the strip along the z path
@@ -209,7 +210,7 @@ def snapshot_explorer(snapshots: Sequence[Snapshot], mixture: str,
         state = update_snapshot_plot(plot, change["new"])
         label.value = f"step {state['step']}"
 
-    return _widget_box([widgets.HBox([slider, label])], plot, on_change, [slider],
+    return figure_widget([widgets.HBox([slider, label])], plot, on_change, [slider],
                        slider=slider)
 
 
@@ -373,36 +374,5 @@ def digit_explorer(generator: GeneratorFn, z_dim: int, num_classes: int = 10, se
     def on_change(_change: dict) -> None:
         update_digit_plot(plot, picker.value, slider.value)
 
-    return _widget_box([picker, slider], plot, on_change, [picker, slider],
+    return figure_widget([picker, slider], plot, on_change, [picker, slider],
                        picker=picker, slider=slider)
-
-
-# ----------------------------------------------------------------------------- shared
-
-
-def _widget_box(controls: list, plot: Any, on_change: Callable[[dict], None],
-                observed: list, **attributes: Any):
-    """Controls above an Output holding `plot.figure`, redrawn after each change."""
-    import ipywidgets as widgets
-    from IPython.display import clear_output, display
-
-    plt.close(plot.figure)  # shown through the Output, not by the inline backend
-    output = widgets.Output()
-
-    def show() -> None:
-        with output:
-            clear_output(wait=True)
-            display(plot.figure)
-
-    def changed(change: dict) -> None:
-        on_change(change)
-        show()
-
-    for widget in observed:
-        widget.observe(changed, names="value")
-    show()
-    box = widgets.VBox([*controls, output])
-    box.plot = plot
-    for name, value in attributes.items():
-        setattr(box, name, value)
-    return box

@@ -17,6 +17,7 @@ Matplotlib's default inline backend: the figure is redrawn into an ``ipywidgets.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -192,17 +193,45 @@ def minimax_explorer(mu: float = 1.5, sigma: float = 0.6, **settings: Any):
         and tests drive it.
     """
     import ipywidgets as widgets
-    from IPython.display import clear_output, display
 
     mu_low, mu_high = _check_range("mu_range", settings.get("mu_range", MU_RANGE))
     plot = draw_minimax_plot(mu, sigma, **settings)
-    plt.close(plot.figure)  # shown through the Output below, not by the inline backend
     sliders = {
         "mu": widgets.FloatSlider(value=mu, min=mu_low, max=mu_high, step=0.05,
                                   description="mu", continuous_update=False),
         "sigma": widgets.FloatSlider(value=sigma, min=SIGMA_RANGE[0], max=SIGMA_RANGE[1],
                                      step=0.05, description="sigma", continuous_update=False),
     }
+
+    def on_change(_change: dict) -> None:
+        update_minimax_plot(plot, sliders["mu"].value, sliders["sigma"].value)
+
+    return figure_widget([widgets.HBox(list(sliders.values()))], plot, on_change,
+                         list(sliders.values()), sliders=sliders)
+
+
+# ----------------------------------------------------------------------------- shared
+
+
+def figure_widget(controls: list, plot: Any, on_change: Callable[[dict], None],
+                  observed: list, **attributes: Any):
+    """Controls above an Output holding `plot.figure`, redrawn after each change.
+
+    Args:
+        controls: widgets shown above the figure (sliders, pickers, boxes of them).
+        plot: any object with a `figure` attribute; `on_change` redraws into it.
+        on_change: called with the ipywidgets change dict before each redraw.
+        observed: the widgets whose value changes trigger `on_change`.
+        attributes: set on the returned box (e.g. `sliders=...`), so code and tests can
+            drive the widget without a browser.
+
+    Returns:
+        an ``ipywidgets.VBox``; ``box.plot`` is `plot`.
+    """
+    import ipywidgets as widgets
+    from IPython.display import clear_output, display
+
+    plt.close(plot.figure)  # shown through the Output, not by the inline backend
     output = widgets.Output()
 
     def show() -> None:
@@ -210,13 +239,15 @@ def minimax_explorer(mu: float = 1.5, sigma: float = 0.6, **settings: Any):
             clear_output(wait=True)
             display(plot.figure)
 
-    def on_change(_change: dict) -> None:
-        update_minimax_plot(plot, sliders["mu"].value, sliders["sigma"].value)
+    def changed(change: dict) -> None:
+        on_change(change)
         show()
 
-    for slider in sliders.values():
-        slider.observe(on_change, names="value")
+    for widget in observed:
+        widget.observe(changed, names="value")
     show()
-    box = widgets.VBox([widgets.HBox(list(sliders.values())), output])
-    box.plot, box.sliders = plot, sliders
+    box = widgets.VBox([*controls, output])
+    box.plot = plot
+    for name, value in attributes.items():
+        setattr(box, name, value)
     return box
