@@ -17,16 +17,14 @@ import sys
 from pathlib import Path
 
 DEFAULT_RECIPE = "shapes"
-FALLBACK_RECIPE = "digits-cgan"
 FAST_STEPS = 30  # MMGAN_FAST: enough to exercise every code path, not to learn
 
 log = logging.getLogger("mmgan")
 
 
 def default_recipe() -> str:
-    from mmgan_ref.train.recipes import recipe_names
-
-    return DEFAULT_RECIPE if DEFAULT_RECIPE in recipe_names() else FALLBACK_RECIPE
+    """What a plain `mmgan train` trains: the flagship."""
+    return DEFAULT_RECIPE
 
 
 # ----------------------------------------------------------------------------- train

@@ -44,12 +44,9 @@ def recipe_names() -> list[str]:
 
 
 def _load_plugins() -> None:
-    # The flagship registers itself on import; it is optional while it is being built.
-    try:
-        import mmgan_ref.flagship  # noqa: F401
-    except ModuleNotFoundError as err:
-        if err.name not in ("mmgan_ref.flagship",):
-            raise
+    # The flagship registers itself on import; imported here, not at the top, because it
+    # imports this module.
+    import mmgan_ref.flagship  # noqa: F401
 
 
 @dataclass
