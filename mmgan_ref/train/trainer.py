@@ -184,8 +184,8 @@ class Trainer:
         with self._autocast():
             loss, extras = phase.loss(batch)
         scaler.scale(loss).backward()
-        params = [p for group in optimizer.param_groups for p in group["params"]]
-        ddp.average_gradients(params)
+        if ddp.is_active():
+            ddp.average_gradients([p for group in optimizer.param_groups for p in group["params"]])
         scaler.step(optimizer)
         scaler.update()
         return {f"{phase.name}_loss": loss.detach(), **{k: v.detach() for k, v in extras.items()}}
