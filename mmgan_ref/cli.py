@@ -2,6 +2,8 @@
 
 Lesson: 00 Setup and tour.
 
+Usage::
+
     mmgan train [RECIPE] [--steps N --batch-size B --lr LR --device D --seed S --out DIR
                           --amp --compile --ema DECAY --resume RUN --distributed]
     mmgan sample RUN -o FILE [-n N --seed S ...]

@@ -5,7 +5,8 @@ Lesson: 01 The minimax objective, derived (closed forms, saturating vs non-satur
 04 Encoding modalities into one space (InfoNCE).
 
 Every loss takes LOGITS l, with D = sigmoid(l), and is written with softplus so that it
-stays finite where log(sigmoid(l)) would underflow:
+stays finite where log(sigmoid(l)) would underflow::
+
     -log D(x)     = softplus(-l)        -log(1 - D(x)) = softplus(l).
 
 The closed forms take densities (NumPy arrays or torch tensors; same type comes back) and

@@ -6,7 +6,7 @@ Nothing is downloaded: a user who has the files puts them in a folder and points
 course at it. A missing or malformed folder gets an error that says what was expected
 where, and how to get it.
 
-Layouts:
+Layouts::
 
     MNIST (LeCun et al. 1998):        ROOT/train-images-idx3-ubyte[.gz]
                                       ROOT/train-labels-idx1-ubyte[.gz]

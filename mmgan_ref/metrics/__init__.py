@@ -1,17 +1,21 @@
 """The evaluation suite: one module per question a lesson asks of a generator.
 
-| module | question | lesson |
-|---|---|---|
-| ``coverage`` | does a 2D GAN cover every mode? (modes, % high quality, reverse KL) | 02 |
-| ``coherence`` | does a conditional generator draw the requested class / attributes? | 03 |
-| ``diversity`` | is it as varied as real data within one condition? | 03 |
-| ``retrieval`` | do codes of different modalities find each other? (R@K, mAP) | 04, 07 |
-| ``anomaly`` | does a score single out an unseen digit? (AUROC, AUPRC) | 07 |
-| ``probe`` | do frozen features know the labels? (linear and k-NN probes) | 07 |
-| ``cas`` | does generated data train a classifier? (CAS, augmentation) | 07, 08 |
-| ``features`` | domain feature networks (cached), input helpers | 08 |
-| ``frechet`` | Fréchet distance and KID on domain features, the real-vs-real floor | 08 |
-| ``prd`` | precision and recall with k-NN manifolds | 08 |
+Modules, the question each answers, and the lesson that asks it::
+
+    | module | question | lesson |
+    |---|---|---|
+    | ``coverage`` | does a 2D GAN cover every mode? (modes, % high quality, reverse KL) | 02 |
+    | ``coherence`` | does a conditional generator draw the requested class / attributes? | 03 |
+    | ``diversity`` | is it as varied as real data within one condition? | 03 |
+    | ``retrieval`` | do codes of different modalities find each other? (R@K, mAP) | 04, 07 |
+    | ``anomaly`` | does a score single out an unseen digit? (AUROC, AUPRC) | 07 |
+    | ``probe`` | do frozen features know the labels? (linear and k-NN probes) | 07 |
+    | ``cas`` | does generated data train a classifier? (CAS, augmentation) | 07, 08 |
+    | ``features`` | domain feature networks (cached), input helpers | 08 |
+    | ``frechet`` | Fréchet distance and KID on domain features, the real-vs-real floor | 08 |
+    | ``prd`` | precision and recall with k-NN manifolds | 08 |
+    | ``privacy`` | does D remember its training set? (membership-inference AUROC) | 11 |
+    | ``latency`` | how fast is one-step sampling, measured fairly? | 11 |
 
 All functions take torch tensors or NumPy arrays and return Python floats or dicts.
 """
