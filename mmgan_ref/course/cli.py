@@ -1,4 +1,4 @@
-"""The ``mmgan exercises build|check`` and ``mmgan grade`` commands.
+"""The ``mmgan exercises|notebooks``, ``mmgan grade`` and ``mmgan site`` commands.
 
 Lesson: 00 Setup and tour (how exercises are made and graded).
 
@@ -51,6 +51,40 @@ def exercises_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def notebooks_prepare(args: argparse.Namespace) -> int:
+    """Add the Colab cell and the slide types to notebooks; print the files that changed."""
+    from mmgan_ref.course.prepare import prepare_paths
+
+    try:
+        changed = prepare_paths(args.paths)
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    for path in changed:
+        print(f"wrote {path}")
+    print(f"{len(changed)} notebook(s) changed")
+    if any(path.parent.name == "solutions" for path in changed):
+        print("solutions changed: run `mmgan exercises build`")
+    return 0
+
+
+def notebooks_check(args: argparse.Namespace) -> int:
+    """Exit 1 listing the notebooks that lack the Colab cell or the slide types."""
+    from mmgan_ref.course.prepare import check_paths
+
+    try:
+        problems = check_paths(args.paths)
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    if problems:
+        return 1
+    print(f"all notebooks in {' '.join(args.paths)} are prepared")
+    return 0
+
+
 def grade_command(args: argparse.Namespace) -> int:
     """Grade a folder of submissions; print one line per student."""
     from mmgan_ref.course.generator import CourseError
@@ -71,6 +105,13 @@ def grade_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def site_command(args: argparse.Namespace) -> int:
+    """Build the website, then check its internal links."""
+    from mmgan_ref.course.site import site_command as run
+
+    return run(args)
+
+
 def _add_folders(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--solutions", default="solutions",
                         help="folder of solution notebooks, the source of truth "
@@ -80,7 +121,8 @@ def _add_folders(parser: argparse.ArgumentParser) -> None:
 
 
 def register_cli(subparsers: argparse._SubParsersAction) -> None:
-    """Add ``exercises`` (``build``, ``check``) and ``grade`` to an argparse subparsers object."""
+    """Add ``exercises`` and ``notebooks`` (each ``build``/``prepare``, ``check``), ``grade``
+    and ``site`` to an argparse subparsers object."""
     exercises = subparsers.add_parser("exercises", help="generate exercises from solutions, "
                                       "or check that they are up to date")
     actions = exercises.add_subparsers(dest="exercises_command", required=True)
@@ -90,6 +132,20 @@ def register_cli(subparsers: argparse._SubParsersAction) -> None:
     check = actions.add_parser("check", help="exit 1 if exercises/ is stale")
     _add_folders(check)
     check.set_defaults(func=exercises_check)
+
+    notebooks = subparsers.add_parser("notebooks", help="make notebooks ready for Colab and "
+                                      "reveal.js slides, or check that they are")
+    actions = notebooks.add_subparsers(dest="notebooks_command", required=True)
+    prepare = actions.add_parser("prepare", help="add the Colab cell and the slide types "
+                                 "(idempotent); then run `mmgan exercises build`")
+    prepare.add_argument("paths", nargs="*", default=["notebooks", "solutions"], metavar="PATH",
+                         help="folders or .ipynb files (default: notebooks solutions)")
+    prepare.set_defaults(func=notebooks_prepare)
+    check = actions.add_parser("check", help="exit 1 if a notebook is not prepared")
+    check.add_argument("paths", nargs="*", default=["notebooks", "solutions", "exercises"],
+                       metavar="PATH",
+                       help="folders or .ipynb files (default: notebooks solutions exercises)")
+    check.set_defaults(func=notebooks_check)
 
     grader = subparsers.add_parser("grade", help="grade a folder of student notebooks")
     grader.add_argument("submissions", metavar="SUBMISSIONS_DIR",
@@ -108,6 +164,14 @@ def register_cli(subparsers: argparse._SubParsersAction) -> None:
     grader.add_argument("--solutions", default="solutions",
                         help="folder of solution notebooks, the masters (default: %(default)s)")
     grader.set_defaults(func=grade_command)
+
+    site = subparsers.add_parser("site", help="build the course website (offline) and check "
+                                 "its links")
+    site.add_argument("--out", default="_build/site",
+                      help="output folder (default: %(default)s)")
+    site.add_argument("--allow-warnings", action="store_true",
+                      help="do not fail on Sphinx warnings")
+    site.set_defaults(func=site_command)
 
 
 def main(argv: list[str] | None = None) -> int:
