@@ -25,6 +25,7 @@ from mmgan_ref.nn.encoders import (
     TextEncoder,
 )
 from mmgan_ref.nn.mlp import AuxClassifierDiscriminator, MLPDiscriminator, MLPGenerator
+from mmgan_ref.nn.modality_discriminator import ModalityDiscriminator
 
 __all__ = [
     "IMAGE_SIZES",
@@ -43,6 +44,7 @@ __all__ = [
     "MLPEncoder",
     "MLPGenerator",
     "MatchingAwareDiscriminator",
+    "ModalityDiscriminator",
     "ProjectionHead",
     "SoundEncoder",
     "TextEncoder",
