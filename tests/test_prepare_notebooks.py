@@ -55,14 +55,15 @@ def test_every_course_notebook_is_prepared(folder):
     assert check_paths([folder]) == []
 
 
-def test_colab_cell_is_first_code_cell_unexecuted_and_skipped():
+def test_colab_cell_is_first_code_cell_unexecuted_and_hidden():
     for path in sorted(ROOT.glob("notebooks/*.ipynb")) + sorted(ROOT.glob("solutions/*.ipynb")):
         nb = nbformat.read(path, as_version=4)
         code = [cell for cell in nb.cells if cell.cell_type == "code"]
         assert code[0].id == COLAB_CELL_ID, path
         assert nb.cells[0].cell_type == "markdown" and nb.cells[1].id == COLAB_CELL_ID, path
         assert code[0].outputs == [] and code[0].execution_count is None, path
-        assert code[0].metadata == {"slideshow": {"slide_type": "skip"}}, path
+        assert code[0].metadata == {"slideshow": {"slide_type": "skip"},
+                                    "tags": ["remove-cell"]}, path  # not on the website
         # the rest of the notebook keeps its committed outputs
         assert any(cell.outputs for cell in code[1:]), path
 

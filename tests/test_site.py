@@ -24,7 +24,10 @@ def test_every_lesson_has_a_page_with_its_outputs(site):
         page = site / "lessons" / f"{notebook.stem}.html"
         assert page.is_file(), f"no page for {notebook.name}"
     # Stored outputs are rendered: lesson 01's figures become images on its page.
-    assert "<img" in (site / "lessons" / "01_minimax_objective.html").read_text()
+    page = (site / "lessons" / "01_minimax_objective.html").read_text()
+    assert "<img" in page
+    # The Colab install cell (tagged remove-cell) is for Colab, not for readers of the site.
+    assert "google.colab" not in page
 
 
 def test_guides_and_api_reference_are_built(site):

@@ -60,9 +60,13 @@ _HEADING = re.compile(r"#{1,2}\s")
 
 
 def colab_cell() -> NotebookNode:
-    """The Colab set-up cell, as committed: unexecuted, hidden from the slides."""
+    """The Colab set-up cell, as committed: unexecuted, hidden from the slides and the site.
+
+    ``remove-cell`` is myst-nb's tag for a cell the website leaves out.
+    """
     return new_code_cell(source=COLAB_SOURCE, id=COLAB_CELL_ID,
-                         metadata={"slideshow": {"slide_type": "skip"}})
+                         metadata={"slideshow": {"slide_type": "skip"},
+                                   "tags": ["remove-cell"]})
 
 
 def slide_type(cell: NotebookNode) -> str:
