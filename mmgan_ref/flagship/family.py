@@ -86,7 +86,7 @@ class FlagshipGAN(GANFamily):
         super().__init__()
         self.config = config
         self.vocabulary = vocabulary
-        self.encoder = build_encoder(config, len(vocabulary), freq_bins)
+        self.encoder = self.build_encoder(config, len(vocabulary), freq_bins)
         self.generator = build_generator(config)
         self.discriminator = build_discriminator(config)
         self.loss_kind = check_choice("loss", loss, LOSS_KINDS)
@@ -104,6 +104,22 @@ class FlagshipGAN(GANFamily):
                               ("g", self.generator))}
         self.phases = [Phase("e", self.e_loss, "e"), Phase("d", self.d_loss, "d"),
                        Phase("g", self.g_loss, "g")]
+
+    # Pairs of modalities E aligns; a subclass with fewer modalities narrows them.
+    pairs: tuple[tuple[str, str], ...] = PAIRS
+
+    def build_encoder(self, config: FlagshipConfig, vocab_size: int,
+                      freq_bins: int) -> nn.Module:
+        """E (a subclass may build it without the sound tower)."""
+        return build_encoder(config, vocab_size, freq_bins)
+
+    def pair_keys(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        """(B, K) keys: rows with equal keys describe the same thing (here: attributes).
+
+        GAN-CLS skips rolled pairs with equal keys, and the contrastive consistency counts
+        them as positives.
+        """
+        return batch["attributes"]
 
     # ------------------------------------------------------------------ codes
 
@@ -130,15 +146,17 @@ class FlagshipGAN(GANFamily):
         return batch["image"].contiguous(memory_format=self.memory_format)
 
     def e_loss(self, batch):
-        codes = self.encoder(image=self.images(batch), text=batch["tokens"],
-                             sound=batch["spectrogram"])
+        inputs = {"image": self.images(batch), "text": batch["tokens"]}
+        if "sound" in self.encoder.modalities:
+            inputs["sound"] = batch["spectrogram"]
+        codes = self.encoder(**inputs)
         scale = self.encoder.logit_scale()
         losses = {f"nce_{a}_{b}": objectives.info_nce(codes[a], codes[b], logit_scale=scale)
-                  for a, b in PAIRS}
+                  for a, b in self.pairs}
         return sum(losses.values()) / len(losses), {"logit_scale": scale.detach()}
 
     def d_loss(self, batch):
-        real, attrs = self.images(batch), batch["attributes"]
+        real, attrs = self.images(batch), self.pair_keys(batch)
         s = self.condition(batch)
         with torch.no_grad():  # D's loss must not reach G
             fake = self.generator(self.noise(real.shape[0]), s)
@@ -167,7 +185,7 @@ class FlagshipGAN(GANFamily):
         return loss, extras
 
     def g_loss(self, batch):
-        s, attrs = self.condition(batch), batch["attributes"]
+        s, attrs = self.condition(batch), self.pair_keys(batch)
         if self.mode_seeking > 0:  # pairs of rows share a code: (s_1..s_h, s_1..s_h)
             half = s.shape[0] // 2
             s, attrs = s[:half].repeat(2, 1), attrs[:half].repeat(2, 1)
@@ -252,7 +270,8 @@ def _multi_positive_nce(logits: torch.Tensor, attributes: torch.Tensor) -> torch
 
     Args:
         logits: (B, B) scaled similarities of generated-image codes (rows) and codes s.
-        attributes: (B, 4) of the rows' scenes (row i was drawn for code i).
+        attributes: (B, K) keys of the rows (row i was drawn for code i): the scenes'
+            four attributes, or the image a caption belongs to.
     Returns:
         mean over rows of -log(sum of softmax over the positive columns).
     """

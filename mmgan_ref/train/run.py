@@ -73,7 +73,11 @@ def train(recipe_name: str, out: str | Path | None = None, resume: str | Path | 
             raise ValueError(f"resume: the checkpoint is of recipe {payload['recipe']!r}, "
                              f"not {recipe_name!r}; train {payload['recipe']!r} to resume it")
         saved = dict(payload["train_config"])
-        saved.update({k: v for k, v in overrides.items() if v is not None})
+        for key, value in overrides.items():
+            if key == "extra" and value is not None:  # merged: e.g. --data alone
+                saved["extra"] = {**saved.get("extra", {}), **value}
+            elif value is not None:
+                saved[key] = value
         overrides = saved
     recipe, trainer = make_trainer(recipe_name, run_dir, rank, world_size, **overrides)
     if resume is not None:
@@ -124,6 +128,10 @@ def load_run(path: str | Path, device: str = "cpu") -> Run:
     payload = load_checkpoint(path, name="run")
     config = dict(payload["train_config"])
     config.update(device=device, compile=False, progress=False)
+    # A recipe whose networks depend on its data (a vocabulary read from a caption folder)
+    # rebuilds them from what the checkpoint saved, so a run samples without its data.
+    config["extra"] = {**config.get("extra", {}),
+                       "checkpoint_extra": payload.get("family_extra", {})}
     recipe, trainer = make_trainer(payload["recipe"], None, **config)
     trainer.load_state(payload)
     trainer.family.eval()
