@@ -5,7 +5,8 @@ Lesson: 00 Setup and tour.
 Usage::
 
     mmgan train [RECIPE] [--steps N --batch-size B --lr LR --device D --seed S --out DIR
-                          --amp --compile --ema DECAY --resume RUN --distributed]
+                          --amp --compile --ema DECAY --resume RUN --distributed
+                          --data DIR]
     mmgan sample RUN -o FILE [-n N --seed S ...]
     mmgan doctor
 """
@@ -62,6 +63,13 @@ def add_train_parser(sub) -> None:
                    help="NHWC memory format for conv nets (faster with AMP on GPUs)")
     p.add_argument("--checkpoint-every", type=int, help="steps between checkpoints (0: at end)")
     p.add_argument("--image-size", type=int, help="image size, for recipes that take one")
+    p.add_argument("--data", metavar="DIR",
+                   help="captions-64 only (required there; a resumed run keeps its own): a local "
+                        "caption folder, DIR/images/.../NAME.jpg|.png with DIR/text/.../NAME.txt "
+                        "(or text_c10/), one caption per line, as CUB-200 and Oxford-102 "
+                        "captions ship; nothing is downloaded. On a GPU: mmgan train "
+                        "captions-64 --data DIR --device cuda --amp --channels-last. Other "
+                        "recipes refuse it")
     p.add_argument("--resume", help="run folder or checkpoint to continue from")
     p.add_argument("--distributed", action="store_true",
                    help="data-parallel training under torchrun (gloo on CPU, NCCL on GPU)")
@@ -77,6 +85,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from mmgan_ref.utils import fast_mode
 
     recipe = get_recipe(args.recipe or default_recipe())  # unknown name: error before work
+    _check_data_flag(recipe, args.data, resuming=args.resume is not None)
     rank, world, device = 0, 1, args.device
     if args.distributed:
         rank, world, device = ddp.init_from_env(args.device or "auto")
@@ -90,9 +99,12 @@ def cmd_train(args: argparse.Namespace) -> int:
         log.info("MMGAN_FAST is set: training %d steps instead of %d (figures will be poor)",
                  steps, recipe.defaults.steps)
     out = Path(args.out or Path("runs") / recipe.name)
-    extra = dict(recipe.defaults.extra)
+    # Resuming keeps the run's own settings: only flags given now override them.
+    extra = {} if args.resume else dict(recipe.defaults.extra)
     if args.image_size is not None:
         extra["image_size"] = args.image_size
+    if args.data is not None:
+        extra["data_dir"] = str(Path(args.data).expanduser().resolve())
     overrides = dict(steps=steps, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
                      device=device, amp=args.amp, compile=args.compile,
                      ema_decay=args.ema_decay, checkpoint_every=args.checkpoint_every,
@@ -113,6 +125,21 @@ def cmd_train(args: argparse.Namespace) -> int:
             log.info("  %-28s %s", key, value)
         log.info("run folder: %s", out.resolve())
     return 0
+
+
+def _check_data_flag(recipe, data: str | None, resuming: bool = False) -> None:
+    """--data goes with recipes that read a local folder (`takes_data`), and only with them."""
+    from mmgan_ref.train.recipes import RECIPES
+
+    takes_data = getattr(recipe, "takes_data", False)
+    if data is None and takes_data and not resuming:
+        raise ValueError(f"--data: recipe {recipe.name!r} trains on a local caption folder "
+                         "(DIR/images/.../NAME.jpg and DIR/text/.../NAME.txt, as CUB-200 and "
+                         "Oxford-102 captions ship); give --data DIR")
+    if data is not None and not takes_data:
+        takers = sorted(n for n, r in RECIPES.items() if getattr(r, "takes_data", False))
+        raise ValueError(f"--data: recipe {recipe.name!r} uses built-in data and takes no "
+                         f"folder; --data goes with: {', '.join(takers)}")
 
 
 def _flat_metrics(metrics: dict, prefix: str = ""):

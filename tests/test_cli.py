@@ -88,3 +88,15 @@ def test_sample_rejects_options_the_recipe_does_not_take(tmp_path, capsys):
           "--no-progress", "--no-eval"])
     assert main(["sample", str(out), "--label", "3"]) == 2
     assert "does not take --label" in capsys.readouterr().err
+
+
+def test_resume_keeps_the_runs_own_settings_unless_a_flag_overrides_them(tmp_path):
+    out = tmp_path / "run"
+    common = ["--batch-size", "4", "--out", str(out), "--device", "cpu", "--no-progress",
+              "--no-eval"]
+    assert main(["train", "shapes", "--image-size", "64", "--steps", "1", *common]) == 0
+    # Resumed without --image-size: the run stays at 64 (the recipe's default is 32).
+    assert main(["train", "shapes", "--resume", str(out), "--steps", "2", *common]) == 0
+    config = json.loads((out / "config.json").read_text())
+    assert config["train"]["extra"]["image_size"] == 64
+    assert config["train"]["steps"] == 2
