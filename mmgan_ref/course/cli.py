@@ -19,6 +19,29 @@ from pathlib import Path
 # The commands import their modules when run: `mmgan --help` must not wait for nbformat.
 
 
+def _error(err: Exception) -> int:
+    print(f"error: {err}", file=sys.stderr)
+    return 2
+
+
+def _report_written(changed: list[Path], what: str) -> int:
+    """Print the files a build wrote and how many; exit status 0."""
+    for path in changed:
+        print(f"wrote {path}")
+    print(f"{len(changed)} {what}(s) changed")
+    return 0
+
+
+def _report_problems(problems: list[str], ok: str, prefix: str = "") -> int:
+    """Print each problem to stderr (exit status 1), or the `ok` line (exit status 0)."""
+    for problem in problems:
+        print(f"{prefix}{problem}", file=sys.stderr)
+    if problems:
+        return 1
+    print(ok)
+    return 0
+
+
 def exercises_build(args: argparse.Namespace) -> int:
     """Regenerate exercises/ from solutions/; print the files that changed."""
     from mmgan_ref.course.generator import CourseError, build_exercises
@@ -26,12 +49,8 @@ def exercises_build(args: argparse.Namespace) -> int:
     try:
         changed = build_exercises(args.solutions, args.exercises)
     except CourseError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    for path in changed:
-        print(f"wrote {path}")
-    print(f"{len(changed)} exercise notebook(s) changed")
-    return 0
+        return _error(err)
+    return _report_written(changed, "exercise notebook")
 
 
 def exercises_check(args: argparse.Namespace) -> int:
@@ -41,14 +60,8 @@ def exercises_check(args: argparse.Namespace) -> int:
     try:
         problems = check_exercises(args.solutions, args.exercises)
     except CourseError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    for problem in problems:
-        print(problem, file=sys.stderr)
-    if problems:
-        return 1
-    print(f"{args.exercises} is up to date with {args.solutions}")
-    return 0
+        return _error(err)
+    return _report_problems(problems, f"{args.exercises} is up to date with {args.solutions}")
 
 
 def notebooks_prepare(args: argparse.Namespace) -> int:
@@ -58,14 +71,11 @@ def notebooks_prepare(args: argparse.Namespace) -> int:
     try:
         changed = prepare_paths(args.paths)
     except ValueError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    for path in changed:
-        print(f"wrote {path}")
-    print(f"{len(changed)} notebook(s) changed")
+        return _error(err)
+    status = _report_written(changed, "notebook")
     if any(path.parent.name == "solutions" for path in changed):
         print("solutions changed: run `mmgan exercises build`")
-    return 0
+    return status
 
 
 def notebooks_check(args: argparse.Namespace) -> int:
@@ -75,14 +85,8 @@ def notebooks_check(args: argparse.Namespace) -> int:
     try:
         problems = check_paths(args.paths)
     except ValueError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    for problem in problems:
-        print(problem, file=sys.stderr)
-    if problems:
-        return 1
-    print(f"all notebooks in {' '.join(args.paths)} are prepared")
-    return 0
+        return _error(err)
+    return _report_problems(problems, f"all notebooks in {' '.join(args.paths)} are prepared")
 
 
 def grade_command(args: argparse.Namespace) -> int:
@@ -95,8 +99,7 @@ def grade_command(args: argparse.Namespace) -> int:
                      solutions_dir=args.solutions, cell_timeout=args.timeout,
                      notebook_timeout=args.notebook_timeout, workers=args.workers)
     except (CourseError, ValueError, TypeError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+        return _error(err)
     for row in rows:
         note = "" if row["status"] == "ok" else f"  ({row['status']})"
         print(f"{row['student']}: {row['total']} / {row['max_total']}{note}")
@@ -106,10 +109,15 @@ def grade_command(args: argparse.Namespace) -> int:
 
 
 def site_command(args: argparse.Namespace) -> int:
-    """Build the website, then check its internal links."""
-    from mmgan_ref.course.site import site_command as run
+    """Build the website, then check its internal links; exit 1 on a broken one."""
+    from mmgan_ref.course.site import SiteError, build_site, internal_link_problems
 
-    return run(args)
+    try:
+        index = build_site(args.out, warnings_as_errors=not args.allow_warnings)
+        problems = internal_link_problems(index.parent)
+    except SiteError as err:
+        return _error(err)
+    return _report_problems(problems, f"site: {index}", prefix="broken link: ")
 
 
 def _add_folders(parser: argparse.ArgumentParser) -> None:

@@ -14,7 +14,6 @@ build needs no network and trains nothing::
 from __future__ import annotations
 
 import html.parser
-import sys
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -115,18 +114,3 @@ def internal_link_problems(site: str | Path) -> list[str]:
                     problems.append(f"{name}: {target} (no id {parts.fragment!r} on that page)")
     return problems
 
-
-def site_command(args) -> int:
-    """``mmgan site``: build the website, then check its internal links."""
-    try:
-        index = build_site(args.out, warnings_as_errors=not args.allow_warnings)
-        problems = internal_link_problems(index.parent)
-    except SiteError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    for problem in problems:
-        print(f"broken link: {problem}", file=sys.stderr)
-    if problems:
-        return 1
-    print(f"site: {index}")
-    return 0
