@@ -25,7 +25,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from mmgan_ref.data.text import Vocabulary, tokenize
+from mmgan_ref.data.text import Vocabulary, clip_caption
 from mmgan_ref.utils import check_choice, check_int
 
 IMAGE_SIZES = (32, 64)
@@ -181,8 +181,8 @@ class CaptionFolder(Dataset):
         self.tokens = torch.stack([self._encode(c) for _, c in self.captions])
 
     def _encode(self, caption: str) -> torch.Tensor:
-        words = " ".join(tokenize(caption)[: self.max_len])  # the vocabulary's own tokens
-        return self.vocabulary.encode(words, max_len=self.max_len, unknown="map")
+        return self.vocabulary.encode(clip_caption(caption, self.max_len), max_len=self.max_len,
+                                      unknown="map")
 
     def __len__(self) -> int:
         return len(self.captions)

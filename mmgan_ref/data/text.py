@@ -39,6 +39,15 @@ def tokenize(text: str) -> list[str]:
     return _WORD.findall(text.lower())
 
 
+def clip_caption(text: str, max_len: int) -> str:
+    """The caption cut to its first ``max_len`` tokens (as ``tokenize`` splits them).
+
+    Real captions (CUB-200, Oxford-102) can run longer than a model's ``max_len``; cutting by
+    the vocabulary's own tokens, not by whitespace, keeps "red-bellied" as two tokens.
+    """
+    return " ".join(tokenize(text)[:max_len])
+
+
 class Vocabulary:
     """A closed word list with ids; ``PAD = 0`` and ``UNK = 1`` come first.
 

@@ -41,7 +41,7 @@ import numpy as np
 import torch
 
 from mmgan_ref.data.local import CaptionFolder, LocalDataError, _caption_pairs, _folder
-from mmgan_ref.data.text import Vocabulary, tokenize
+from mmgan_ref.data.text import Vocabulary, clip_caption, tokenize
 from mmgan_ref.flagship.family import FlagshipGAN
 from mmgan_ref.flagship.model import IMAGE_SIZES, FlagshipConfig, TextTower, slerp
 from mmgan_ref.flagship.recipe import NETWORK_KEYS
@@ -98,7 +98,7 @@ class CaptionGAN(FlagshipGAN):
                     f"This run knows the {len(self.vocabulary) - 2} words of its training "
                     f"captions, e.g. {self.sample_captions[0]!r} (in Python: "
                     "load_run(RUN).family.vocabulary.words)")
-        cut = [" ".join(tokenize(c)[: self.vocabulary.max_len]) for c in captions]
+        cut = [clip_caption(c, self.vocabulary.max_len) for c in captions]
         return self.encode("text", self.vocabulary.encode_batch(cut))
 
     def extra_state(self) -> dict:
