@@ -66,8 +66,6 @@ class CaptionGAN(FlagshipGAN):
     drawn by `mmgan sample` without --text; they are saved with the vocabulary.
     """
 
-    pairs = (("text", "image"),)
-
     def __init__(self, config: FlagshipConfig, vocabulary: Vocabulary,
                  sample_captions: list[str], **kwargs: Any) -> None:
         super().__init__(config, vocabulary, freq_bins=1, sound_share=0.0, **kwargs)

@@ -105,9 +105,6 @@ class FlagshipGAN(GANFamily):
         self.phases = [Phase("e", self.e_loss, "e"), Phase("d", self.d_loss, "d"),
                        Phase("g", self.g_loss, "g")]
 
-    # Pairs of modalities E aligns; a subclass with fewer modalities narrows them.
-    pairs: tuple[tuple[str, str], ...] = PAIRS
-
     def build_encoder(self, config: FlagshipConfig, vocab_size: int,
                       freq_bins: int) -> nn.Module:
         """E (a subclass may build it without the sound tower)."""
@@ -151,8 +148,9 @@ class FlagshipGAN(GANFamily):
             inputs["sound"] = batch["spectrogram"]
         codes = self.encoder(**inputs)
         scale = self.encoder.logit_scale()
+        # every pair of the modalities E holds (all three here; text-image for captions)
         losses = {f"nce_{a}_{b}": objectives.info_nce(codes[a], codes[b], logit_scale=scale)
-                  for a, b in self.pairs}
+                  for a, b in PAIRS if a in codes and b in codes}
         return sum(losses.values()) / len(losses), {"logit_scale": scale.detach()}
 
     def d_loss(self, batch):
