@@ -86,3 +86,38 @@ def test_cgan_sample_rejects_a_label_out_of_range():
     with pytest.raises(ValueError, match="label"):
         recipe.sample(trainer.family, trainer.sampling_generator(), 4, seed=0, label=10)
     assert get_recipe("digits-cgan") is recipe
+
+
+def _toy_family(**kwargs):
+    from mmgan_ref.nn.mlp import MLPDiscriminator, MLPGenerator
+    from mmgan_ref.train.families import AdversarialGAN
+
+    torch.manual_seed(0)
+    return AdversarialGAN(MLPGenerator(2, 2, (16,)), MLPDiscriminator(2, (16,)), z_dim=2,
+                          r1_gamma=0.5, **kwargs)
+
+
+def test_lazy_r1_applies_the_scaled_penalty_on_one_d_update_in_r1_every():
+    family = _toy_family(r1_every=3)
+    eager = _toy_family()
+    batch = {"x": torch.randn(16, 2)}
+    carried = []
+    for _ in range(7):
+        torch.manual_seed(1)
+        loss, extras = family.d_loss(batch)
+        carried.append("r1" in extras)
+        if "r1" in extras:  # the penalty is r1_every times the eager family's
+            torch.manual_seed(1)
+            eager.discriminator.load_state_dict(family.discriminator.state_dict())
+            eager_loss, eager_extras = eager.d_loss(batch)
+            plain = eager_loss - 0.5 * 0.5 * eager_extras["r1"]
+            assert torch.allclose(loss, plain + 0.5 * 0.5 * 3 * extras["r1"])
+        family.optimizers["d"].zero_grad()
+        loss.backward()
+        family.optimizers["d"].step()
+    assert carried == [True, False, False, True, False, False, True]
+
+
+def test_lazy_r1_rejects_a_period_below_one():
+    with pytest.raises(ValueError, match="r1_every"):
+        _toy_family(r1_every=0)

@@ -58,6 +58,9 @@ class AdversarialGAN(GANFamily):
         cond_key: the batch field holding the condition, or None.
         loss: "minimax", "nonsaturating", "hinge" or "wasserstein" (see `objectives`).
         r1_gamma: weight of the R1 penalty on real data (0 disables it).
+        r1_every: lazy R1 (Karras et al. 2020, StyleGAN2): the penalty, weighted by
+            r1_every x r1_gamma, on one D update in r1_every; its double backward is
+            the dearest part of a small D's step.
         lr, betas: Adam settings for both networks; `d_lr_scale` multiplies D's rate.
         d_steps: D updates per training step (on the same real batch).
         lr_decay_steps, lr_decay_start: with lr_decay_steps > 0, both rates stay constant
@@ -67,9 +70,9 @@ class AdversarialGAN(GANFamily):
 
     def __init__(self, generator: nn.Module, discriminator: nn.Module, *, z_dim: int,
                  data_key: str = "x", cond_key: str | None = None,
-                 loss: str = "nonsaturating", r1_gamma: float = 0.0, lr: float = 2e-4,
-                 betas: tuple[float, float] = (0.5, 0.999), d_lr_scale: float = 1.0,
-                 d_steps: int = 1, lr_decay_steps: int = 0,
+                 loss: str = "nonsaturating", r1_gamma: float = 0.0, r1_every: int = 1,
+                 lr: float = 2e-4, betas: tuple[float, float] = (0.5, 0.999),
+                 d_lr_scale: float = 1.0, d_steps: int = 1, lr_decay_steps: int = 0,
                  lr_decay_start: float = 0.5) -> None:
         super().__init__()
         self.generator = generator
@@ -78,6 +81,7 @@ class AdversarialGAN(GANFamily):
         self.data_key, self.cond_key = data_key, cond_key
         self.loss_kind = check_choice("loss", loss, LOSS_KINDS)
         self.r1_gamma = check_float("r1_gamma", r1_gamma, minimum=0.0)
+        self.r1_every = check_int("r1_every", r1_every, minimum=1)
         self.optimizers = {
             "d": adam(discriminator.parameters(), lr * d_lr_scale, betas),
             "g": adam(generator.parameters(), lr, betas),
@@ -100,20 +104,32 @@ class AdversarialGAN(GANFamily):
     def _cond(self, batch):
         return batch[self.cond_key] if self.cond_key else None
 
+    def _r1_due(self) -> bool:
+        """Whether this D update carries R1: one in `r1_every`, counted by D's optimiser
+        (its step count is in every checkpoint, so a resumed run keeps the rhythm)."""
+        if self.r1_gamma == 0:
+            return False
+        if self.r1_every == 1:
+            return True
+        first = next(iter(self.discriminator.parameters()))
+        state = self.optimizers["d"].state.get(first, {})
+        return int(state.get("step", 0)) % self.r1_every == 0
+
     def d_loss(self, batch):
         real = batch[self.data_key]
         cond = self._cond(batch)
         with torch.no_grad():  # D's loss must not update G: no graph through G at all
             fake = self.generator(self.noise(real.shape[0]), cond)
-        if self.r1_gamma > 0:
+        with_r1 = self._r1_due()
+        if with_r1:
             real = real.detach().requires_grad_(True)
         real_logits = self.discriminator(real, cond)
         fake_logits = self.discriminator(fake, cond)
         loss = objectives.d_loss(real_logits, fake_logits, self.loss_kind)
         extras = {"d_real": real_logits.mean(), "d_fake": fake_logits.mean()}
-        if self.r1_gamma > 0:
+        if with_r1:
             r1 = objectives.r1_penalty(self._r1_logits(real, cond, real_logits), real)
-            loss = loss + 0.5 * self.r1_gamma * r1
+            loss = loss + 0.5 * self.r1_gamma * self.r1_every * r1
             extras["r1"] = r1
         return loss, extras
 
