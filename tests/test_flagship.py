@@ -16,6 +16,7 @@ from mmgan_ref.flagship.recipe import FREQ_BINS, SHAPES_DEFAULTS, SHAPES_OPTIONS
 from mmgan_ref.flagship.sampling import encode_captions
 from mmgan_ref.train.recipes import get_recipe, register
 from mmgan_ref.train.run import load_run, train
+from mmgan_ref.train.trainer import TrainConfig, Trainer
 
 TINY = {"code_dim": 8, "z_dim": 8, "g_width": 4, "d_width": 4, "e_width": 4, "text_dim": 8,
         "sound_width": 4}
@@ -37,7 +38,7 @@ def scenes_batch(n: int = 8, image_size: int = 32) -> dict[str, torch.Tensor]:
 def tiny_recipe() -> str:
     """A tiny copy of the shapes recipe, registered for the tests."""
     options = {**SHAPES_OPTIONS, **TINY, "train_scenes": 64, "eval_scenes": 32,
-               "channels_last": False}
+               "channels_last": False, "e_steps": 1}
     register(ShapesRecipe(TEST_RECIPE, "tiny shapes recipe for tests", SHAPES_DEFAULTS, options))
     return TEST_RECIPE
 
@@ -83,6 +84,59 @@ def test_the_code_enters_the_input_and_every_resolution():
     assert not torch.allclose(same[1], images[1])
 
 
+def test_pixel_noise_fixes_the_scale_of_g_s_pixel_noise():
+    z, s = torch.randn(2, 8), torch.nn.functional.normalize(torch.randn(2, 8), dim=1)
+    a, b = torch.randn(2, 2, 3, 32, 32)
+    for scale in (0.0, 0.04):
+        torch.manual_seed(0)
+        generator = FlagshipGAN(FlagshipConfig(**TINY, pixel_noise=scale), shapes_vocabulary(),
+                                FREQ_BINS).generator.eval()
+        with torch.no_grad():
+            spread = (generator(z, s, a) - generator(z, s, b)).std().item()
+        # the difference of two noise draws has std scale * sqrt(2) (no pixel is clamped)
+        assert spread == pytest.approx(scale * 2**0.5, abs=1e-3), scale
+        learnt = "pixel_noise_scale" in dict(generator.named_parameters())
+        assert learnt == (scale == 0), scale  # a known noise level is not learnt
+    assert SHAPES_OPTIONS["pixel_noise"] > 0
+    with pytest.raises(ValueError, match="pixel_noise"):
+        FlagshipConfig(pixel_noise=-0.1)
+
+
+def test_e_judges_g_s_image_before_its_pixel_noise_and_d_after(monkeypatch):
+    torch.manual_seed(0)
+    family = FlagshipGAN(FlagshipConfig(**TINY, pixel_noise=0.5), shapes_vocabulary(),
+                         FREQ_BINS)
+    seen = {}
+    for name, module, method in (("render", family.generator, "render"),
+                                 ("e", family.encoder, "encode_image"),
+                                 ("d", family.discriminator, "forward")):
+        original = getattr(module, method)
+
+        def spy(x, *args, _name=name, _original=original):
+            out = _original(x, *args)
+            seen[_name] = (out if _name == "render" else x).detach()  # render: its output
+            return out
+
+        monkeypatch.setattr(module, method, spy)
+    family.g_loss(scenes_batch(8))
+    assert torch.equal(seen["e"], seen["render"])
+    assert (seen["d"] - seen["render"]).std() > 0.3  # D sees the noisy image
+
+
+def test_pooled_mode_seeking_ignores_texture(monkeypatch):
+    checker = (torch.arange(32)[:, None] + torch.arange(32)[None, :]) % 2 * 0.2 - 0.1
+    base = torch.zeros(4, 3, 32, 32)
+    base[2:] += checker  # rows 0/2 and 1/3 share a code and differ only by a fine texture
+    ratios = {}
+    for pool in (1, 2):
+        family = tiny_family(mode_seeking=1.0, mode_seeking_pool=pool)
+        monkeypatch.setattr(family.generator, "render", lambda z, s: base + 0 * z.sum())
+        ratios[pool] = family.g_loss(scenes_batch(4))[1]["g_mode_ratio"].item()
+    assert ratios[1] > 0.05 and ratios[2] < 1e-6
+    with pytest.raises(ValueError, match="mode_seeking_pool"):
+        tiny_family(mode_seeking_pool=0)
+
+
 def test_each_phase_updates_only_its_own_network():
     family = tiny_family(mode_seeking=1.0)
     batch = scenes_batch(8)
@@ -96,6 +150,59 @@ def test_each_phase_updates_only_its_own_network():
             has_grad = any(p.grad is not None for p in network.parameters())
             assert has_grad == (name == phase.optimizer), (phase.name, name)
     assert {"g_adv", "g_cos", "g_mode_ratio"} <= set(extras)
+
+
+def test_e_steps_trains_e_alone_first_then_freezes_it():
+    family = tiny_family(e_steps=2)
+    batch = scenes_batch(8)
+    trainer = Trainer(family, lambda step: batch, TrainConfig(steps=2, batch_size=8,
+                                                              device="cpu", progress=False))
+    g_before = [p.detach().clone() for p in family.generator.parameters()]
+    e_before = [p.detach().clone() for p in family.encoder.parameters()]
+    assert [p.name for p in family.phases] == ["e"]
+    trainer.fit()
+    assert family.e_updates == 2 and [p.name for p in family.phases] == ["d", "g"]
+    e_warm = [p.detach().clone() for p in family.encoder.parameters()]
+    assert not all(torch.equal(a, b) for a, b in zip(e_before, e_warm, strict=True))
+    assert all(torch.equal(a, b) for a, b in zip(g_before, family.generator.parameters(),
+                                                 strict=True))  # G waits for E
+    trainer.fit(4)
+    assert all(torch.equal(a, b) for a, b in zip(e_warm, family.encoder.parameters(),
+                                                 strict=True))  # E frozen
+    assert not all(torch.equal(a, b) for a, b in zip(g_before, family.generator.parameters(),
+                                                     strict=True))
+    assert family.e_updates == 2
+    assert "e_loss" in trainer.history[0] and "e_loss" not in trainer.history[-1]
+
+
+def test_e_steps_stage_survives_a_checkpoint_and_zero_keeps_every_phase():
+    trained = tiny_family(e_steps=3)
+    trained.e_updates = 3
+    fresh = tiny_family(e_steps=3)
+    assert [p.name for p in fresh.phases] == ["e"]
+    fresh.load_extra_state(trained.extra_state())
+    assert [p.name for p in fresh.phases] == ["d", "g"]
+    older = tiny_family(e_steps=3)
+    older.load_extra_state({})  # a checkpoint from before e_steps: E was trained jointly
+    assert [p.name for p in older.phases] == ["d", "g"]
+    assert [p.name for p in tiny_family(e_steps=0).phases] == ["e", "d", "g"]
+
+
+def test_the_recipe_gives_e_alone_at_most_a_quarter_of_the_run(tiny_recipe):
+    recipe = get_recipe("shapes")
+    assert recipe.e_steps(SHAPES_DEFAULTS) == SHAPES_OPTIONS["e_steps"] == 400
+    short = TrainConfig(steps=30)  # MMGAN_FAST's smoke run: D and G must train too
+    assert recipe.e_steps(short) == 7
+    run = train(tiny_recipe, out=None, evaluate=False, steps=4, batch_size=4, device="cpu",
+                progress=False)
+    assert run.family.e_steps == 1 and run.family.e_updates == 1
+    assert [p.name for p in run.family.phases] == ["d", "g"]
+
+
+@pytest.mark.parametrize("value, error", [(-1, ValueError), (1.5, TypeError)])
+def test_e_steps_is_checked(value, error):
+    with pytest.raises(error, match="e_steps"):
+        tiny_family(e_steps=value)
 
 
 def test_contrastive_consistency_counts_same_attribute_columns_as_positives():

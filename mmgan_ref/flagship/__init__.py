@@ -21,13 +21,15 @@ SHAPES = register(ShapesRecipe(
 
 # The same model at 64x64 with wider networks and a larger batch, for one or more GPUs:
 #   mmgan train shapes-64 --device cuda --amp --channels-last [--compile]
+# A long run at a lower rate: E gets a longer warm-up of its own (a tenth of the run) and
+# the EMA of G a longer memory than the 5-minute CPU recipe's.
 SHAPES_64 = register(ShapesRecipe(
     "shapes-64", "the flagship at 64x64 with wider networks, for GPUs (--device cuda --amp); "
                  "lesson 10",
-    replace(SHAPES_DEFAULTS, steps=20_000, batch_size=128, lr=2e-4, log_every=200,
-            extra={"image_size": 64}),
+    replace(SHAPES_DEFAULTS, steps=20_000, batch_size=128, lr=2e-4, ema_decay=0.999,
+            log_every=200, extra={"image_size": 64}),
     {**SHAPES_OPTIONS, "image_size": 64, "g_width": 32, "d_width": 32, "e_width": 16,
-     "train_scenes": 50_000}))
+     "train_scenes": 50_000, "e_steps": 2_000}))
 
 # Text-to-image on a local caption folder (CUB-200, Oxford-102 layout); see flagship.captions:
 #   mmgan train captions-64 --data DIR --device cuda --amp --channels-last

@@ -9,10 +9,17 @@ spectrogram, attributes):
    and (image, sound) pairs of the batch.
 2. "d": D(x, s) sees real matched pairs as real; real images with a mismatched code and
    generated images G(z, s) as fake (GAN-CLS, Reed et al. 2016). Codes are detached.
-3. "g": G fools D and keeps E_image(G(z, s)) close to s (cosine), E and D frozen.
+3. "g": G fools D and keeps E_image(G(z, s)) close to s (cosine), E and D frozen;
+   E sees G's image before its pixel noise (`CodeGenerator.render`).
 
 The condition s is E_text of the caption, or for a share of the rows E_sound of the
 scene's sound: both live in one space, so the same G draws from either.
+
+With `e_steps` > 0 the schedule is staged instead: E alone ("e") for the first e_steps
+steps, then "d" and "g" only, E frozen. E's contrastive task is learnt long before G's
+(retrieval saturates within a few hundred steps), so the staged schedule saves E's
+update in every later step, and G chases fixed codes and a fixed E_image to be
+consistent with, not a moving target.
 """
 
 from __future__ import annotations
@@ -31,7 +38,7 @@ from mmgan_ref.flagship.model import (
     build_generator,
 )
 from mmgan_ref.train.family import GANFamily, Phase
-from mmgan_ref.utils import check_choice, check_float
+from mmgan_ref.utils import check_choice, check_float, check_int
 
 LOSS_KINDS = ("hinge", "nonsaturating")
 CONSISTENCY_KINDS = ("cosine", "contrastive")
@@ -72,7 +79,13 @@ class FlagshipGAN(GANFamily):
             codes; codes of scenes with the same attributes count as positives).
         mode_seeking: weight of the mode-seeking term (Mao et al. 2019): two noise
             vectors for one code should give two different images (0: off).
+        mode_seeking_pool: the images are compared after average pooling by this factor
+            (1: pixel by pixel, as Mao et al.). The data varies within a caption by coarse
+            jitter (place, size, brightness), which pooling keeps; pixel by pixel, the
+            cheapest difference for G is texture, which blurs the shape.
         sound_share: share of rows conditioned on E_sound instead of E_text.
+        e_steps: 0: E trains with D and G in every step. N > 0: E trains alone for the
+            first N steps, then stays frozen while D and G train (see the module docstring).
         lr, betas: Adam settings of all three networks.
         channels_last: keep images and conv weights in NHWC (faster convolutions on CPUs
             and on GPUs under AMP).
@@ -81,7 +94,8 @@ class FlagshipGAN(GANFamily):
     def __init__(self, config: FlagshipConfig, vocabulary: Vocabulary, freq_bins: int, *,
                  loss: str = "hinge", r1_gamma: float = 0.0, consistency: float = 1.0,
                  consistency_kind: str = "contrastive", mode_seeking: float = 0.0,
-                 sound_share: float = 0.25, lr: float = 2e-4,
+                 mode_seeking_pool: int = 1,
+                 sound_share: float = 0.25, e_steps: int = 0, lr: float = 2e-4,
                  betas: tuple[float, float] = (0.0, 0.99), channels_last: bool = True) -> None:
         super().__init__()
         self.config = config
@@ -95,6 +109,8 @@ class FlagshipGAN(GANFamily):
         self.consistency_kind = check_choice("consistency_kind", consistency_kind,
                                              CONSISTENCY_KINDS)
         self.mode_seeking = check_float("mode_seeking", mode_seeking, minimum=0.0)
+        self.mode_seeking_pool = check_int("mode_seeking_pool", mode_seeking_pool, minimum=1,
+                                           maximum=config.image_size)
         self.sound_share = check_float("sound_share", sound_share, minimum=0.0, maximum=1.0)
         self.memory_format = torch.channels_last if channels_last else torch.contiguous_format
         self.to(memory_format=self.memory_format)
@@ -102,8 +118,23 @@ class FlagshipGAN(GANFamily):
             name: torch.optim.Adam(net.parameters(), lr=lr, betas=betas)
             for name, net in (("e", self.encoder), ("d", self.discriminator),
                               ("g", self.generator))}
+        self.e_steps = check_int("e_steps", e_steps, minimum=0)
+        self.e_updates = 0  # E updates so far; checkpoints keep it (`extra_state`)
         self.phases = [Phase("e", self.e_loss, "e"), Phase("d", self.d_loss, "d"),
                        Phase("g", self.g_loss, "g")]
+
+    @property
+    def phases(self) -> list[Phase]:
+        """What the next training step runs: every phase, or the stage `e_steps` calls for."""
+        if self.e_steps == 0:
+            return self._phases
+        if self.e_updates < self.e_steps:
+            return [p for p in self._phases if p.name == "e"]
+        return [p for p in self._phases if p.name != "e"]
+
+    @phases.setter
+    def phases(self, value: list[Phase]) -> None:
+        self._phases = list(value)
 
     def build_encoder(self, config: FlagshipConfig, vocab_size: int,
                       freq_bins: int) -> nn.Module:
@@ -143,6 +174,7 @@ class FlagshipGAN(GANFamily):
         return batch["image"].contiguous(memory_format=self.memory_format)
 
     def e_loss(self, batch):
+        self.e_updates += 1
         inputs = {"image": self.images(batch), "text": batch["tokens"]}
         if "sound" in self.encoder.modalities:
             inputs["sound"] = batch["spectrogram"]
@@ -188,10 +220,15 @@ class FlagshipGAN(GANFamily):
             half = s.shape[0] // 2
             s, attrs = s[:half].repeat(2, 1), attrs[:half].repeat(2, 1)
         z = self.noise(s.shape[0])
-        fake = self.generator(z, s)
+        clean = self.generator.render(z, s)
+        fake = self.generator.add_noise(clean)
         with frozen(self.discriminator, self.encoder):
             adversarial = objectives.g_loss(self.discriminator(fake, s), self.loss_kind)
-            fake_codes = self.encoder.encode_image(fake)  # (B, code_dim), unit norm
+            # E judges the content, before the pixel noise: seen through E, noise only
+            # blurs the match, so this term would otherwise drive the noise scale to zero
+            # and make G's images cleaner, hence less varied, than the data. D alone
+            # decides the noise scale (where it is learnt).
+            fake_codes = self.encoder.encode_image(clean)  # (B, code_dim), unit norm
             scale = self.encoder.logit_scale().detach()
         agreement = (fake_codes * s).sum(dim=1).mean()
         if self.consistency_kind == "cosine":
@@ -201,7 +238,8 @@ class FlagshipGAN(GANFamily):
         loss = adversarial + self.consistency * consistency
         extras = {"g_adv": adversarial.detach(), "g_cos": agreement.detach()}
         if self.mode_seeking > 0:
-            a, b = fake.flatten(1).split(half), z.split(half)
+            coarse = nn.functional.avg_pool2d(clean, self.mode_seeking_pool)
+            a, b = coarse.flatten(1).split(half), z.split(half)  # (pixel noise ignores z)
             ratio = (a[0] - a[1]).abs().mean() / (b[0] - b[1]).abs().mean()
             loss = loss + self.mode_seeking / (ratio + MODE_SEEKING_EPS)
             extras["g_mode_ratio"] = ratio.detach()
@@ -253,9 +291,12 @@ class FlagshipGAN(GANFamily):
         return torch.cat(parts).contiguous()
 
     def extra_state(self) -> dict:
-        return {"vocabulary": self.vocabulary.to_dict(), "config": self.config.to_dict()}
+        return {"vocabulary": self.vocabulary.to_dict(), "config": self.config.to_dict(),
+                "e_updates": self.e_updates}
 
     def load_extra_state(self, state: dict) -> None:
+        # A checkpoint from before the staged schedule trained E jointly: E is trained.
+        self.e_updates = int(state.get("e_updates", self.e_steps))
         if "vocabulary" in state:
             saved = Vocabulary.from_dict(state["vocabulary"])
             if saved != self.vocabulary:

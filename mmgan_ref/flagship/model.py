@@ -48,6 +48,8 @@ class FlagshipConfig:
         sound_width: channels of the sound encoder's first convolution.
         spectral_norm: spectral norm on D's layers.
         temperature: initial InfoNCE temperature of E.
+        pixel_noise: std of G's pixel noise in [-1, 1] image units, fixed (the data's
+            sensor noise, where it is known); 0: a scale per channel learnt from zero.
     """
 
     image_size: int = 32
@@ -60,6 +62,7 @@ class FlagshipConfig:
     sound_width: int = 32
     spectral_norm: bool = True
     temperature: float = 0.1
+    pixel_noise: float = 0.0
 
     def __post_init__(self) -> None:
         check_choice("image_size", self.image_size, IMAGE_SIZES)
@@ -69,6 +72,7 @@ class FlagshipConfig:
         if not isinstance(self.spectral_norm, bool):
             raise TypeError(f"spectral_norm must be True or False, got {self.spectral_norm!r}")
         check_float("temperature", self.temperature, minimum=0.01, maximum=1.0)
+        check_float("pixel_noise", self.pixel_noise, minimum=0.0, maximum=1.0)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -122,23 +126,31 @@ class CodeGenerator(nn.Module):
     s is concatenated to z at the input (so the first 4x4 map, where the object's
     position is laid out, sees it) and modulates the batch norm of every resolution
     through FiLM (conditional batch norm). Like the renderer, G ends by adding pixel
-    noise, with a learned scale per channel (zero at first), so that it need not spend
-    capacity imitating sensor noise with convolutions.
+    noise, so that it need not spend capacity imitating sensor noise with convolutions.
+    Its scale is `pixel_noise` where the data's noise is known, else learnt per channel
+    from zero. Learnt, it stays near zero in short runs (D's gradient on it is faint, and
+    a small D can prefer clean fakes): G's images then come out cleaner, hence less
+    varied, than the data.
 
     Args:
         z_dim: noise width; code_dim: shared-space width.
         image_size: 32 or 64; base_width: width at full resolution.
+        pixel_noise: fixed noise std (the data's, in [-1, 1] units); 0: learnt.
     """
 
     def __init__(self, z_dim: int, code_dim: int, *, image_size: int = 32,
-                 base_width: int = 16) -> None:
+                 base_width: int = 16, pixel_noise: float = 0.0) -> None:
         super().__init__()
         self.z_dim = check_int("z_dim", z_dim, minimum=1)
         self.code_dim = check_int("code_dim", code_dim, minimum=1)
         self.image_size = image_size
         self.net = ConvGenerator(z_dim + code_dim, channels=3, image_size=image_size,
                                  base_width=base_width, cond_dim=code_dim, conditioning="film")
-        self.pixel_noise_scale = nn.Parameter(torch.zeros(3))
+        check_float("pixel_noise", pixel_noise, minimum=0.0, maximum=1.0)
+        if pixel_noise > 0:  # a buffer: same checkpoint key as the learnt parameter
+            self.register_buffer("pixel_noise_scale", torch.full((3,), float(pixel_noise)))
+        else:
+            self.pixel_noise_scale = nn.Parameter(torch.zeros(3))
 
     def forward(self, z: torch.Tensor, s: torch.Tensor,
                 pixel_noise: torch.Tensor | None = None) -> torch.Tensor:
@@ -147,9 +159,17 @@ class CodeGenerator(nn.Module):
         pixel_noise defaults to fresh standard normal noise (torch's global generator);
         pass it to make samples a function of a seed.
         """
+        return self.add_noise(self.render(z, s), pixel_noise)
+
+    def render(self, z: torch.Tensor, s: torch.Tensor) -> torch.Tensor:
+        """The image before the pixel noise: (B, 3, S, S) in (-1, 1)."""
         check_tensor("z", z, ("B", self.z_dim))
         check_tensor("s", s, (z.shape[0], self.code_dim))
-        images = self.net(torch.cat([z, s.to(z.dtype)], dim=1), s)
+        return self.net(torch.cat([z, s.to(z.dtype)], dim=1), s)
+
+    def add_noise(self, images: torch.Tensor,
+                  pixel_noise: torch.Tensor | None = None) -> torch.Tensor:
+        """`render`'s images plus scaled pixel noise (fresh if None), clamped to [-1, 1]."""
         if pixel_noise is None:
             pixel_noise = torch.randn_like(images)
         noise = self.pixel_noise_scale[:, None, None] * pixel_noise.to(images.dtype)
@@ -159,7 +179,7 @@ class CodeGenerator(nn.Module):
 def build_generator(config: FlagshipConfig) -> CodeGenerator:
     """G(z, s) -> images (B, 3, S, S) in [-1, 1]; s enters at every resolution."""
     return CodeGenerator(config.z_dim, config.code_dim, image_size=config.image_size,
-                         base_width=config.g_width)
+                         base_width=config.g_width, pixel_noise=config.pixel_noise)
 
 
 def build_discriminator(config: FlagshipConfig) -> MatchingAwareDiscriminator:
