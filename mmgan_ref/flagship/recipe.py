@@ -87,7 +87,7 @@ class ShapesRecipe(Recipe):
         A short run (`--steps 100`, or MMGAN_FAST's 30-step smoke test) then still trains
         D and G for most of its steps instead of spending all of them on E.
         """
-        return min(self.options.get("e_steps", 0), config.steps // 4)
+        return min(self.options["e_steps"], config.steps // 4)
 
     def build(self, config, rank=0, world_size=1):
         o = self.options
@@ -97,7 +97,7 @@ class ShapesRecipe(Recipe):
                              r1_gamma=o["r1_gamma"], consistency=o["consistency"],
                              consistency_kind=o["consistency_kind"],
                              mode_seeking=o["mode_seeking"],
-                             mode_seeking_pool=o.get("mode_seeking_pool", 1),
+                             mode_seeking_pool=o["mode_seeking_pool"],
                              sound_share=o["sound_share"],
                              e_steps=self.e_steps(config), lr=config.lr, betas=o["betas"],
                              channels_last=o["channels_last"])

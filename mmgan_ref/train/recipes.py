@@ -147,7 +147,7 @@ class Toy2DRecipe(Recipe):
                                          spectral_norm=o["spectral_norm"])
         family = AdversarialGAN(generator, discriminator, z_dim=o["z_dim"], data_key="x",
                                 loss=o["loss"], r1_gamma=o["r1_gamma"],
-                                r1_every=o.get("r1_every", 1), lr=config.lr,
+                                r1_every=o["r1_every"], lr=config.lr,
                                 betas=o["betas"], d_lr_scale=o["d_lr_scale"],
                                 d_steps=o["d_steps"], **_decay(o, config))
 
