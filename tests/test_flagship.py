@@ -152,6 +152,20 @@ def test_each_phase_updates_only_its_own_network():
     assert {"g_adv", "g_cos", "g_mode_ratio"} <= set(extras)
 
 
+def test_the_g_step_reuses_the_d_steps_images_on_the_same_batch_only():
+    family = tiny_family(mode_seeking=1.0)
+    renders = []
+    family.generator.net.register_forward_hook(lambda *args: renders.append(1))
+    batch = scenes_batch(8)
+    family.d_loss(batch)
+    assert len(renders) == 1
+    _, extras = family.g_loss(batch)  # the same images: G is not run again
+    assert len(renders) == 1 and extras["g_mode_ratio"] > 0
+    family.g_loss(batch)  # the shared images serve one G step, then G draws anew
+    family.g_loss(scenes_batch(8))
+    assert len(renders) == 3
+
+
 def test_e_steps_trains_e_alone_first_then_freezes_it():
     family = tiny_family(e_steps=2)
     batch = scenes_batch(8)

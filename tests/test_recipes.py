@@ -11,7 +11,7 @@ import math
 import pytest
 import torch
 
-from mmgan_ref.train.families import linear_decay
+from mmgan_ref.train.families import AdversarialGAN, linear_decay
 from mmgan_ref.train.recipes import get_recipe
 from mmgan_ref.train.run import make_trainer, train
 
@@ -121,3 +121,35 @@ def test_lazy_r1_applies_the_scaled_penalty_on_one_d_update_in_r1_every():
 def test_lazy_r1_rejects_a_period_below_one():
     with pytest.raises(ValueError, match="r1_every"):
         _toy_family(r1_every=0)
+
+
+def test_g_step_reuses_the_d_steps_images_on_the_same_batch_only():
+    family = _toy_family()
+    calls = []
+    family.generator.register_forward_hook(lambda *args: calls.append(1))
+    batch = {"x": torch.randn(16, 2)}
+    d_loss, _ = family.d_loss(batch)
+    d_loss.backward()
+    assert all(p.grad is None for p in family.generator.parameters())  # D's loss spares G
+    family.discriminator.zero_grad(set_to_none=True)
+    g_loss, _ = family.g_loss(batch)
+    assert len(calls) == 1  # one G forward serves both phases
+    g_loss.backward()
+    assert all(p.grad is not None for p in family.generator.parameters())
+    assert all(p.grad is None for p in family.discriminator.parameters())  # D is frozen
+    family.g_loss({"x": torch.randn(16, 2)})  # another batch: fresh images
+    family.g_loss(batch)  # the shared images are used once
+    assert len(calls) == 3
+
+
+@pytest.mark.parametrize("batch_norm", [False, True])
+def test_d_scores_real_and_fake_as_two_separate_batches_would(batch_norm):
+    family = _toy_family()
+    if batch_norm:  # batch statistics: real and fake must not share a batch
+        family.discriminator.body.insert(1, torch.nn.BatchNorm1d(16))
+        family = AdversarialGAN(family.generator, family.discriminator, z_dim=2)
+    real, fake = torch.randn(8, 2), torch.randn(8, 2)
+    together = family._d_logits(real, fake, None)
+    apart = family.discriminator(real, None), family.discriminator(fake, None)
+    for a, b in zip(together, apart, strict=True):
+        assert torch.allclose(a, b, atol=1e-6)

@@ -24,7 +24,7 @@ consistent with, not a moving target.
 
 from __future__ import annotations
 
-import contextlib
+from typing import NamedTuple
 
 import torch
 from torch import nn
@@ -37,7 +37,8 @@ from mmgan_ref.flagship.model import (
     build_encoder,
     build_generator,
 )
-from mmgan_ref.train.family import GANFamily, Phase
+from mmgan_ref.train.families import adam
+from mmgan_ref.train.family import GANFamily, Phase, frozen
 from mmgan_ref.utils import check_choice, check_float, check_int
 
 LOSS_KINDS = ("hinge", "nonsaturating")
@@ -46,22 +47,15 @@ MODE_SEEKING_EPS = 1e-5
 PAIRS = (("text", "image"), ("text", "sound"), ("image", "sound"))
 
 
-@contextlib.contextmanager
-def frozen(*modules: nn.Module):
-    """Parameters of `modules` need no gradient inside the block.
+class Fakes(NamedTuple):
+    """One step's generated rows: noise, codes, attributes, G's image before and after
+    its pixel noise (the noisy one is what D sees)."""
 
-    Autograd decides at forward time what needs a gradient, so a graph built inside the
-    block sends gradients through these modules to their inputs but not to their weights
-    (cheaper than computing them and throwing them away).
-    """
-    params = [p for m in modules for p in m.parameters() if p.requires_grad]
-    for p in params:
-        p.requires_grad_(False)
-    try:
-        yield
-    finally:
-        for p in params:
-            p.requires_grad_(True)
+    z: torch.Tensor
+    codes: torch.Tensor
+    attributes: torch.Tensor
+    clean: torch.Tensor
+    image: torch.Tensor
 
 
 class FlagshipGAN(GANFamily):
@@ -115,11 +109,12 @@ class FlagshipGAN(GANFamily):
         self.memory_format = torch.channels_last if channels_last else torch.contiguous_format
         self.to(memory_format=self.memory_format)
         self.optimizers = {
-            name: torch.optim.Adam(net.parameters(), lr=lr, betas=betas)
+            name: adam(net.parameters(), lr, betas)
             for name, net in (("e", self.encoder), ("d", self.discriminator),
                               ("g", self.generator))}
         self.e_steps = check_int("e_steps", e_steps, minimum=0)
         self.e_updates = 0  # E updates so far; checkpoints keep it (`extra_state`)
+        self._shared_fakes: tuple[dict, Fakes] | None = None  # from the D step to the G step
         self.phases = [Phase("e", self.e_loss, "e"), Phase("d", self.d_loss, "d"),
                        Phase("g", self.g_loss, "g")]
 
@@ -185,11 +180,30 @@ class FlagshipGAN(GANFamily):
                   for a, b in PAIRS if a in codes and b in codes}
         return sum(losses.values()) / len(losses), {"logit_scale": scale.detach()}
 
+    def fakes(self, batch: dict[str, torch.Tensor], s: torch.Tensor | None = None) -> Fakes:
+        """G's images for this step's batch, drawn once for both the D and the G step.
+
+        The D step draws them (D sees them detached) and the G step that follows on the
+        same batch back-propagates through the same graph, as in pytorch/examples' DCGAN:
+        G has not changed in between, and the step saves a second pass of G and of E.
+        `s`: the batch's codes, where the caller has them (default: `condition(batch)`).
+        With mode seeking, rows come in pairs that share a code: (s_1..s_h, s_1..s_h).
+        """
+        s = self.condition(batch) if s is None else s
+        attrs = self.pair_keys(batch)
+        if self.mode_seeking > 0:
+            half = s.shape[0] // 2
+            s, attrs = s[:half].repeat(2, 1), attrs[:half].repeat(2, 1)
+        z = self.noise(s.shape[0])
+        clean = self.generator.render(z, s)
+        return Fakes(z, s, attrs, clean, self.generator.add_noise(clean))
+
     def d_loss(self, batch):
         real, attrs = self.images(batch), self.pair_keys(batch)
         s = self.condition(batch)
-        with torch.no_grad():  # D's loss must not reach G
-            fake = self.generator(self.noise(real.shape[0]), s)
+        fakes = self.fakes(batch, s)
+        self._shared_fakes = (batch, fakes)
+        fake = fakes.image.detach()  # D's loss must not reach G
         # GAN-CLS: a real image with another scene's code is a fake pair too; rows whose
         # rolled partner happens to share every attribute are not mismatched, so drop them.
         mismatched = (attrs != attrs.roll(1, 0)).any(dim=1)
@@ -198,11 +212,11 @@ class FlagshipGAN(GANFamily):
             real = real.detach().requires_grad_(True)
         # The trunk does not see the code, so one pass over real and fake images serves
         # the matched, mismatched and fake pairs; only the projection head sees codes.
-        features = self.discriminator.trunk(torch.cat([real, fake]))  # (2B, feature_dim)
-        real_features, fake_features = features.split(len(real))
+        features = self.discriminator.trunk(torch.cat([real, fake]))  # (B + B', feature_dim)
+        real_features, fake_features = features.split([len(real), len(fake)])
         head = self.discriminator.head
         real_logits = head(real_features, s)
-        fake_logits = torch.cat([head(fake_features, s),
+        fake_logits = torch.cat([head(fake_features, fakes.codes),
                                  head(real_features[mismatched], wrong_s)])
         loss = objectives.d_loss(real_logits, fake_logits, self.loss_kind)
         extras = {"d_real": real_logits.mean().detach(),
@@ -215,13 +229,9 @@ class FlagshipGAN(GANFamily):
         return loss, extras
 
     def g_loss(self, batch):
-        s, attrs = self.condition(batch), self.pair_keys(batch)
-        if self.mode_seeking > 0:  # pairs of rows share a code: (s_1..s_h, s_1..s_h)
-            half = s.shape[0] // 2
-            s, attrs = s[:half].repeat(2, 1), attrs[:half].repeat(2, 1)
-        z = self.noise(s.shape[0])
-        clean = self.generator.render(z, s)
-        fake = self.generator.add_noise(clean)
+        shared, self._shared_fakes = self._shared_fakes, None
+        fakes = shared[1] if shared is not None and shared[0] is batch else self.fakes(batch)
+        z, s, attrs, clean, fake = fakes
         with frozen(self.discriminator, self.encoder):
             adversarial = objectives.g_loss(self.discriminator(fake, s), self.loss_kind)
             # E judges the content, before the pixel noise: seen through E, noise only
@@ -238,6 +248,7 @@ class FlagshipGAN(GANFamily):
         loss = adversarial + self.consistency * consistency
         extras = {"g_adv": adversarial.detach(), "g_cos": agreement.detach()}
         if self.mode_seeking > 0:
+            half = len(z) // 2
             coarse = nn.functional.avg_pool2d(clean, self.mode_seeking_pool)
             a, b = coarse.flatten(1).split(half), z.split(half)  # (pixel noise ignores z)
             ratio = (a[0] - a[1]).abs().mean() / (b[0] - b[1]).abs().mean()

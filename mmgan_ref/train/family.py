@@ -11,7 +11,8 @@ differs only in its networks and losses.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import torch
@@ -19,6 +20,24 @@ from torch import nn
 
 Batch = dict[str, torch.Tensor]
 LossFn = Callable[[Batch], tuple[torch.Tensor, dict[str, torch.Tensor]]]
+
+
+@contextlib.contextmanager
+def frozen(*modules: nn.Module) -> Iterator[None]:
+    """Parameters of `modules` need no gradient inside the block.
+
+    Autograd decides at forward time what needs a gradient, so a graph built inside the
+    block sends gradients through these modules to their inputs but not to their weights
+    (cheaper than computing them and throwing them away).
+    """
+    params = [p for m in modules for p in m.parameters() if p.requires_grad]
+    for p in params:
+        p.requires_grad_(False)
+    try:
+        yield
+    finally:
+        for p in params:
+            p.requires_grad_(True)
 
 
 @dataclass(frozen=True)
