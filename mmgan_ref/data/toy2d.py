@@ -13,6 +13,7 @@ References: Srivastava et al. 2017, "VEEGAN"; Lin et al. 2018, "PacGAN".
 
 from __future__ import annotations
 
+import functools
 import math
 
 import torch
@@ -51,9 +52,15 @@ def mixture_means(name: str) -> torch.Tensor:
     Args:
         name: "ring" or "grid".
     Returns:
-        float32 (K, 2): K = 8 for the ring, 25 for the grid.
+        float32 (K, 2): K = 8 for the ring, 25 for the grid (a fresh copy).
     """
     check_choice("name", name, TOY2D_NAMES)
+    return _means(name).clone()
+
+
+@functools.cache
+def _means(name: str) -> torch.Tensor:
+    # Cached: the training loop samples a batch every few milliseconds.
     if name == "ring":
         angles = 2 * math.pi * torch.arange(RING_MODES, dtype=torch.float64) / RING_MODES
         means = RING_RADIUS * torch.stack([torch.cos(angles), torch.sin(angles)], dim=1)
@@ -81,7 +88,8 @@ def sample_toy2d(name: str, n: int, generator: torch.Generator | None = None,
     Returns:
         float32 (n, 2).
     """
-    means = mixture_means(name)
+    check_choice("name", name, TOY2D_NAMES)
+    means = _means(name)  # indexed below, never written
     n = check_int("n", n, minimum=1)
     rng = make_generator(seed, generator)
     modes = torch.randint(len(means), (n,), generator=rng)

@@ -126,7 +126,7 @@ class AdversarialGAN(GANFamily):
             return False
         if self.r1_every == 1:
             return True
-        first = next(iter(self.discriminator.parameters()))
+        first = self.optimizers["d"].param_groups[0]["params"][0]
         state = self.optimizers["d"].state.get(first, {})
         return int(state.get("step", 0)) % self.r1_every == 0
 
