@@ -4,8 +4,9 @@ Usage (from the repository root):
     python benchmarks/trainer_overhead.py [--recipe grid] [--steps 200] [--repeats 7]
 
 Both loops train the same networks (built by the recipe from one seed), with the same
-losses (`mmgan_ref.objectives`: the recipe's GAN loss plus R1), the same Adam settings,
-the same lr schedule and the same batch size. They run in one process, one thread,
+losses (`mmgan_ref.objectives`: the recipe's GAN loss plus lazy R1), the same work per step
+(one G pass shared by the D and G steps, one D pass over real and fake, D frozen in the G
+step), the same Adam settings, the same lr schedule and the same batch size. They run in one process, one thread,
 interleaved: each repeat times `--steps` steps of the trainer, then of the hand loop.
 The ratio of the medians is printed for CPU time (`time.process_time`, what a busy shared
 machine distorts least) and for wall time.
@@ -33,13 +34,15 @@ TARGET = 0.95
 
 
 class HandLoop:
-    """The textbook loop (pytorch/examples' DCGAN): D step with R1, then G step."""
+    """The textbook loop (pytorch/examples' DCGAN): D step with (lazy) R1, then G step
+    through the same generated batch, doing the same work as `AdversarialGAN`."""
 
     def __init__(self, family: AdversarialGAN, source, batch_size: int) -> None:
         self.g, self.d = family.generator, family.discriminator
         self.opt_d, self.opt_g = family.optimizers["d"], family.optimizers["g"]
         self.schedulers = list(family.schedulers.values())
         self.kind, self.gamma, self.z_dim = family.loss_kind, family.r1_gamma, family.z_dim
+        self.r1_every = family.r1_every
         self.data_key, self.cond_key = family.data_key, family.cond_key
         self.source, self.batch_size, self.step = source, batch_size, 0
 
@@ -48,19 +51,23 @@ class HandLoop:
             batch = self.source(self.step)
             real, cond = batch[self.data_key], batch.get(self.cond_key) if self.cond_key else None
             b = real.shape[0]
+            # D step on one G pass, kept for the G step (as DCGAN does); lazy R1 as the family
             self.opt_d.zero_grad(set_to_none=True)
-            with torch.no_grad():
-                fake = self.g(torch.randn(b, self.z_dim), cond)
-            real = real.requires_grad_(self.gamma > 0)
-            real_logits = self.d(real, cond)
-            loss = objectives.d_loss(real_logits, self.d(fake, cond), self.kind)
-            if self.gamma > 0:
-                loss = loss + 0.5 * self.gamma * objectives.r1_penalty(real_logits, real)
+            fake = self.g(torch.randn(b, self.z_dim), cond)
+            with_r1 = self.gamma > 0 and self.step % self.r1_every == 0
+            real = real.requires_grad_(with_r1)
+            both = None if cond is None else torch.cat([cond, cond])
+            real_logits, fake_logits = self.d(torch.cat([real, fake.detach()]), both).split(b)
+            loss = objectives.d_loss(real_logits, fake_logits, self.kind)
+            if with_r1:
+                r1 = objectives.r1_penalty(real_logits, real)
+                loss = loss + 0.5 * self.gamma * self.r1_every * r1
             loss.backward()
             self.opt_d.step()
             self.opt_g.zero_grad(set_to_none=True)
-            fake = self.g(torch.randn(b, self.z_dim), cond)
+            self.d.requires_grad_(False)
             objectives.g_loss(self.d(fake, cond), self.kind).backward()
+            self.d.requires_grad_(True)
             self.opt_g.step()
             for scheduler in self.schedulers:
                 scheduler.step()
