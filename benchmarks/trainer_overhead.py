@@ -6,8 +6,9 @@ Usage (from the repository root):
 Both loops train the same networks (built by the recipe from one seed), with the same
 losses (`mmgan_ref.objectives`: the recipe's GAN loss plus lazy R1), the same work per step
 (one G pass shared by the D and G steps, one D pass over real and fake, D frozen in the G
-step), the same Adam settings, the same lr schedule and the same batch size. They run in one process, one thread,
-interleaved: each repeat times `--steps` steps of the trainer, then of the hand loop.
+step), the same Adam settings, the same lr schedule and the same batch size. They run in
+one process, one thread, interleaved: each repeat times `--steps` steps of the trainer,
+then of the hand loop.
 The ratio of the medians is printed for CPU time (`time.process_time`, what a busy shared
 machine distorts least) and for wall time.
 """
