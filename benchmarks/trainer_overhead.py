@@ -29,6 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 from mmgan_ref import objectives  # noqa: E402
 from mmgan_ref.train.families import AdversarialGAN  # noqa: E402
+from mmgan_ref.train.family import frozen  # noqa: E402
 from mmgan_ref.train.run import make_trainer  # noqa: E402
 
 TARGET = 0.95
@@ -66,9 +67,9 @@ class HandLoop:
             loss.backward()
             self.opt_d.step()
             self.opt_g.zero_grad(set_to_none=True)
-            self.d.requires_grad_(False)
-            objectives.g_loss(self.d(fake, cond), self.kind).backward()
-            self.d.requires_grad_(True)
+            with frozen(self.d):
+                logits = self.d(fake, cond)
+            objectives.g_loss(logits, self.kind).backward()
             self.opt_g.step()
             for scheduler in self.schedulers:
                 scheduler.step()

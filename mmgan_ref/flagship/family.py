@@ -114,7 +114,6 @@ class FlagshipGAN(GANFamily):
                               ("g", self.generator))}
         self.e_steps = check_int("e_steps", e_steps, minimum=0)
         self.e_updates = 0  # E updates so far; checkpoints keep it (`extra_state`)
-        self._shared_fakes: tuple[dict, Fakes] | None = None  # from the D step to the G step
         self.phases = [Phase("e", self.e_loss, "e"), Phase("d", self.d_loss, "d"),
                        Phase("g", self.g_loss, "g")]
 
@@ -183,9 +182,8 @@ class FlagshipGAN(GANFamily):
     def fakes(self, batch: dict[str, torch.Tensor], s: torch.Tensor | None = None) -> Fakes:
         """G's images for this step's batch, drawn once for both the D and the G step.
 
-        The D step draws them (D sees them detached) and the G step that follows on the
-        same batch back-propagates through the same graph, as in pytorch/examples' DCGAN:
-        G has not changed in between, and the step saves a second pass of G and of E.
+        The D step draws them (D sees them detached) and hands them over to the G step on
+        the same batch (`GANFamily.hand_over`), saving a second pass of G and of E.
         `s`: the batch's codes, where the caller has them (default: `condition(batch)`).
         With mode seeking, rows come in pairs that share a code: (s_1..s_h, s_1..s_h).
         """
@@ -202,7 +200,7 @@ class FlagshipGAN(GANFamily):
         real, attrs = self.images(batch), self.pair_keys(batch)
         s = self.condition(batch)
         fakes = self.fakes(batch, s)
-        self._shared_fakes = (batch, fakes)
+        self.hand_over(batch, fakes)  # the G step on this batch takes them over
         fake = fakes.image.detach()  # D's loss must not reach G
         # GAN-CLS: a real image with another scene's code is a fake pair too; rows whose
         # rolled partner happens to share every attribute are not mismatched, so drop them.
@@ -229,8 +227,9 @@ class FlagshipGAN(GANFamily):
         return loss, extras
 
     def g_loss(self, batch):
-        shared, self._shared_fakes = self._shared_fakes, None
-        fakes = shared[1] if shared is not None and shared[0] is batch else self.fakes(batch)
+        fakes = self.take_over(batch)  # drawn by the D step on this batch
+        if fakes is None:
+            fakes = self.fakes(batch)
         z, s, attrs, clean, fake = fakes
         with frozen(self.discriminator, self.encoder):
             adversarial = objectives.g_loss(self.discriminator(fake, s), self.loss_kind)

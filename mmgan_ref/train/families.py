@@ -103,7 +103,6 @@ class AdversarialGAN(GANFamily):
         self.phases = [Phase("d", self.d_loss, "d", d_steps), Phase("g", self.g_loss, "g")]
         self._d_batch_stats = any(isinstance(m, nn.modules.batchnorm._BatchNorm)
                                   for m in discriminator.modules())
-        self._shared_fake: tuple[dict, torch.Tensor] | None = None
 
     def compilable(self) -> dict[str, nn.Module]:
         networks = self.networks()
@@ -133,11 +132,10 @@ class AdversarialGAN(GANFamily):
     def d_loss(self, batch):
         real = batch[self.data_key]
         cond = self._cond(batch)
-        # G's images are drawn once per step, with their graph, for both phases (as in
-        # pytorch/examples' DCGAN): D's loss sees them detached, and the G step that follows
-        # on this batch back-propagates through the same graph (G has not changed since).
+        # G's images are drawn once per step, with their graph, for both phases: D's loss
+        # sees them detached, and the G step on this batch takes them over (`hand_over`).
         fake = self.generator(self.noise(real.shape[0]), cond)
-        self._shared_fake = (batch, fake)
+        self.hand_over(batch, fake)
         with_r1 = self._r1_due()
         if with_r1:
             real = real.detach().requires_grad_(True)
@@ -174,10 +172,8 @@ class AdversarialGAN(GANFamily):
 
     def g_loss(self, batch):
         cond = self._cond(batch)
-        shared, self._shared_fake = self._shared_fake, None
-        if shared is not None and shared[0] is batch:
-            fake = shared[1]  # drawn by the D step on this batch
-        else:
+        fake = self.take_over(batch)  # drawn by the D step on this batch
+        if fake is None:
             fake = self.generator(self.noise(batch[self.data_key].shape[0]), cond)
         with frozen(self.discriminator):  # gradients flow through D to G, not into D's weights
             logits = self.discriminator(fake, cond)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torch import nn
@@ -75,6 +76,21 @@ class GANFamily(nn.Module):
         self.optimizers: dict[str, torch.optim.Optimizer] = {}
         self.schedulers: dict[str, torch.optim.lr_scheduler.LRScheduler] = {}
         self.phases: list[Phase] = []
+        self._handed_over: tuple[Batch, Any] | None = None
+
+    def hand_over(self, batch: Batch, value: Any) -> None:
+        """Keep `value` for the next phase that runs on this same `batch` (see `take_over`).
+
+        A D step draws G's images with their graph and the G step that follows on the
+        same batch back-propagates through them, as pytorch/examples' DCGAN does, instead
+        of running G a second time: G has not changed in between.
+        """
+        self._handed_over = (batch, value)
+
+    def take_over(self, batch: Batch) -> Any | None:
+        """What `hand_over` kept for this very batch object, once; else None."""
+        kept, self._handed_over = self._handed_over, None
+        return kept[1] if kept is not None and kept[0] is batch else None
 
     @property
     def device(self) -> torch.device:
