@@ -169,6 +169,7 @@ def test_module_entry_point_runs():
 # ----------------------------------------------------------------------------- notebooks
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.stem)
 def test_solution_passes_and_exercise_fails_exactly_on_its_checks(path, monkeypatch):
     monkeypatch.setenv("MMGAN_FAST", "1")  # lessons shorten their training runs

@@ -104,6 +104,7 @@ def test_find_submissions_layouts(tmp_path):
 # ----------------------------------------------------------------------------- the warm-up class
 
 
+@pytest.mark.integration
 def test_grading_the_warmup_gives_full_zero_and_partial_marks(tmp_path):
     solution = load_solution(WARMUP)
     full, blank = _json(solution.nb), _json(make_exercise(solution))
@@ -173,6 +174,7 @@ def _tiny_course(folder: Path) -> Path:
     return folder / "solutions" / "01_tiny.ipynb"
 
 
+@pytest.mark.integration
 def test_broken_looping_and_crashing_notebooks_score_what_they_earned(tmp_path):
     full = json.loads(_tiny_course(tmp_path).read_text())
     loop, crash = copy.deepcopy(full), copy.deepcopy(full)
@@ -193,6 +195,7 @@ def test_broken_looping_and_crashing_notebooks_score_what_they_earned(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.integration
 def test_notebook_time_limit_keeps_finished_cells(tmp_path):
     solution = _tiny_course(tmp_path)
     slow = json.loads(solution.read_text())

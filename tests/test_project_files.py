@@ -64,3 +64,19 @@ def test_readme_quickstart_is_two_commands_and_ci_runs_them():
     assert "pytest" in commands[1]
     ci = (ROOT / ".ci" / "run").read_text()
     assert "<!-- quickstart -->" in ci, ".ci/run must take its commands from the README"
+
+
+def test_unit_selection_leaves_out_notebooks_browser_and_site():
+    """`pytest -m "not integration"` (the README's unit-test command) runs no notebook."""
+    import subprocess
+    import sys
+
+    targets = ["notebooks/01_minimax_objective.ipynb", "tests/browser", "tests/test_site.py"]
+    done = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q",
+                           "-m", "not integration", *targets],
+                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    kept = [line for line in done.stdout.splitlines() if "::" in line]
+    assert not any(".ipynb" in line or "browser" in line for line in kept), kept
+    # what is left of those files are the site's link-checker unit tests
+    assert kept and all("test_link_checker" in line for line in kept), done.stdout
+    assert "deselected" in done.stdout, done.stdout

@@ -17,6 +17,7 @@ def site(tmp_path_factory) -> Path:
     return build_site(tmp_path_factory.mktemp("site") / "html").parent
 
 
+@pytest.mark.integration
 def test_every_lesson_has_a_page_with_its_outputs(site):
     lessons = sorted((ROOT / "notebooks").glob("*.ipynb"))
     assert lessons, "no lesson notebooks found"
@@ -30,6 +31,7 @@ def test_every_lesson_has_a_page_with_its_outputs(site):
     assert "google.colab" not in page
 
 
+@pytest.mark.integration
 def test_guides_and_api_reference_are_built(site):
     for page in ("index", "results", "instructors", "architecture", "api"):
         assert (site / f"{page}.html").is_file(), page
@@ -39,6 +41,7 @@ def test_guides_and_api_reference_are_built(site):
     assert "lessons/01_minimax_objective.html" in index
 
 
+@pytest.mark.integration
 def test_no_broken_internal_link(site):
     assert internal_link_problems(site) == []
 
