@@ -197,10 +197,13 @@ TOY_OPTIONS = {"z_dim": 2, "g_hidden": (128, 128, 128), "d_hidden": (128, 128, 1
                "spectral_norm": False, "d_lr_scale": 1.0, "d_steps": 1,
                "lr_decay_start": 0.5, "betas": (0.5, 0.999)}
 
+# The ring's 8 modes take a faster start: twice the rate, decaying from 30 % of the run
+# (95.0 % high quality over seeds 0-2 against 93.3 %; on the grid the same change gives
+# 86.7 / 85.3 / 70.6 %, so the grid keeps the settings above).
 register(Toy2DRecipe(
     "ring", "MLP GAN on 8 Gaussians on a circle (PacGAN protocol); lesson 02",
-    TrainConfig(steps=7000, batch_size=128, lr=1e-3),
-    {**TOY_OPTIONS, "mixture": "ring"}))
+    TrainConfig(steps=7000, batch_size=128, lr=2e-3),
+    {**TOY_OPTIONS, "mixture": "ring", "lr_decay_start": 0.3}))
 register(Toy2DRecipe(
     "grid", "MLP GAN on 25 Gaussians on a 5x5 grid (PacGAN protocol); lesson 02",
     TrainConfig(steps=7000, batch_size=128, lr=1e-3),
