@@ -141,7 +141,8 @@ class AdversarialGAN(GANFamily):
             real = real.detach().requires_grad_(True)
         real_logits, fake_logits = self._d_logits(real, fake.detach(), cond)
         loss = objectives.d_loss(real_logits, fake_logits, self.loss_kind)
-        extras = {"d_real": real_logits.mean(), "d_fake": fake_logits.mean()}
+        with torch.no_grad():  # logged only: no autograd nodes for them
+            extras = {"d_real": real_logits.mean(), "d_fake": fake_logits.mean()}
         if with_r1:
             r1 = objectives.r1_penalty(self._r1_logits(real, cond, real_logits), real)
             loss = loss + 0.5 * self.r1_gamma * self.r1_every * r1
