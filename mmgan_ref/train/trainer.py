@@ -183,16 +183,11 @@ class Trainer:
         optimizer.zero_grad(set_to_none=True)
         with self._autocast():
             loss, extras = phase.loss(batch)
-        # Only fp16 needs the scaler; elsewhere its calls are per-step no-ops, so skip them.
-        scaling = scaler.is_enabled()
-        (scaler.scale(loss) if scaling else loss).backward()
+        scaler.scale(loss).backward()
         if ddp.is_active():
             ddp.average_gradients([p for group in optimizer.param_groups for p in group["params"]])
-        if scaling:
-            scaler.step(optimizer)
-            scaler.update()
-        else:
-            optimizer.step()
+        scaler.step(optimizer)
+        scaler.update()
         return {f"{phase.name}_loss": loss.detach(), **{k: v.detach() for k, v in extras.items()}}
 
     def _autocast(self):
