@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import tomllib
@@ -68,9 +70,6 @@ def test_readme_quickstart_is_two_commands_and_ci_runs_them():
 
 def test_unit_selection_leaves_out_notebooks_browser_and_site():
     """`pytest -m "not integration"` (the README's unit-test command) runs no notebook."""
-    import subprocess
-    import sys
-
     targets = ["notebooks/01_minimax_objective.ipynb", "tests/browser", "tests/test_site.py"]
     done = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q",
                            "-m", "not integration", *targets],

@@ -183,15 +183,15 @@ class Toy2DRecipe(Recipe):
         return [path]
 
 
-# Tuned to fit ~60 s of training on a 2-core laptop CPU (benchmarks/train_targets.py). At
-# this size a step's cost is mostly fixed overhead, so small batches buy the most steps per
-# second, and steps are what sharpen the modes: on the grid, 2,800 steps of 256 reached
-# ~45 % high-quality samples, 5,000 steps of 128 ~80 %, 7,000 steps of 128 ~89 %. Lazy R1
-# (one D update in 4, weighted x4) makes each step ~20 % cheaper at no loss, and so do
-# AdversarialGAN's shared G pass, one D pass over real and fake, and fused Adam together
-# (~12 ms a step down to ~8). EMA of G hurts here: G's weights wander between equivalent
-# solutions and their average does not draw the modes; a linear decay of both rates to 0
-# over the second half sharpens them.
+# Tuned to fit ~60 s of training on a 2-core laptop CPU (benchmarks/train_targets.py). A
+# step is ~7 ms, under half of it the layers' matmuls and the rest per-op overhead, so
+# small batches buy the most steps per second, and steps are what sharpen the modes: on
+# the grid, 2,800 steps of 256 reached ~45 % high-quality samples, 5,000 steps of 128
+# ~80 %, 7,000 steps of 128 ~89 %. Lazy R1 (one D update in 4, weighted x4) makes each
+# step ~20 % cheaper at no loss, and so do AdversarialGAN's shared G pass, one D pass over
+# real and fake, and fused Adam together (~12 ms a step down to ~8). EMA of G hurts here:
+# G's weights wander between equivalent solutions and their average does not draw the
+# modes; a linear decay of both rates to 0 over the second half sharpens them.
 TOY_OPTIONS = {"z_dim": 2, "g_hidden": (128, 128, 128), "d_hidden": (128, 128, 128),
                "d_activation": "leaky_relu", "loss": "nonsaturating", "r1_gamma": 0.1,
                "r1_every": 4, "spectral_norm": False, "d_lr_scale": 1.0, "d_steps": 1,
