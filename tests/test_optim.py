@@ -112,3 +112,12 @@ def test_unusual_settings_match_torch(option):
     net, _ = _train(lean)
     for a, b in zip(ref_net.parameters(), net.parameters(), strict=True):
         assert torch.equal(a, b)
+
+
+def test_zero_grad_clears_or_zeroes():
+    net, opt = _train(_lean, steps=1)
+    net(torch.randn(4, 2)).sum().backward()
+    opt.zero_grad(set_to_none=False)
+    assert all(p.grad is not None and not p.grad.any() for p in net.parameters())
+    opt.zero_grad()
+    assert all(p.grad is None for p in net.parameters())

@@ -5,9 +5,11 @@ Lesson: 02 A first GAN on 2D data (why a toy GAN's step on a CPU costs what it c
 A GAN step updates two small networks, so it calls `optimizer.step()` twice. For the
 toy recipes' MLPs (~33k weights each) on a CPU, `Optimizer.step`'s wrapper (step hooks,
 a profiler record, the grad-mode switch, regrouping the tensors by device and dtype)
-costs ~370 µs a call, 5-6x the fused kernel's own work, and with it ~20 % of a
-64-sample training step. `LeanAdam` runs the same kernel on the same state without
-that wrapper; everything it does not handle goes to torch's own `step`.
+makes a call cost ~435 µs by `timeit`, where the fused kernel's own work is ~40-70 µs
+and `LeanAdam`'s whole step ~100 µs: ~0.7 ms saved on a step of ~5 ms (48 samples).
+`LeanAdam` runs the same kernel on the same state without that wrapper, and clears
+gradients without `zero_grad`'s profiler record; everything it does not handle goes to
+torch's own `step`.
 """
 
 from __future__ import annotations
@@ -45,6 +47,15 @@ class LeanAdam(torch.optim.Adam):
         for group, params in plain:
             if params:
                 self._fused_step(group, params)
+        return None
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """As torch's, without its profiler record (~35 µs a call for 8 tensors, ~3 here)."""
+        if not set_to_none:
+            return super().zero_grad(set_to_none=False)
+        for group in self.param_groups:
+            for p in group["params"]:
+                p.grad = None
         return None
 
     def _has_hooks(self) -> bool:
