@@ -121,3 +121,20 @@ def test_zero_grad_clears_or_zeroes():
     assert all(p.grad is not None and not p.grad.any() for p in net.parameters())
     opt.zero_grad()
     assert all(p.grad is None for p in net.parameters())
+
+
+def test_gradient_scaler_attributes_go_through_torch():
+    """GradScaler hands fp16 AMP's scale and inf flag to a fused Adam as attributes."""
+    def with_scale(make):
+        def build(params):
+            opt = make(params)
+            opt.grad_scale, opt.found_inf = torch.tensor(4.0), torch.tensor(0.0)
+            return opt
+        return build
+
+    ref_net, _ = _train(with_scale(_reference))
+    net, _ = _train(with_scale(_lean))
+    plain_net, _ = _train(_lean)
+    for a, b in zip(ref_net.parameters(), net.parameters(), strict=True):
+        assert torch.equal(a, b)
+    assert not all(torch.equal(a, b) for a, b in zip(net.parameters(), plain_net.parameters()))

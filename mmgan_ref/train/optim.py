@@ -24,7 +24,8 @@ class LeanAdam(torch.optim.Adam):
     A plain step calls `torch._fused_adam_` on the group's parameters exactly as
     torch's fused Adam does, so parameters, optimiser state and checkpoints are the
     same bit for bit (tests/test_optim.py compares them). Anything else takes torch's
-    own path: a closure or AMP's grad_scale/found_inf arguments, step hooks,
+    own path: a closure, AMP's grad_scale/found_inf (as arguments or as the attributes
+    GradScaler sets), step hooks,
     amsgrad, weight decay, maximize, capturable or differentiable mode, a tensor
     learning rate, complex parameters, parameters spread over devices or dtypes,
     and the first step of a parameter (torch creates its state).
@@ -36,7 +37,10 @@ class LeanAdam(torch.optim.Adam):
 
     @torch.no_grad()
     def step(self, closure=None, **kwargs):
-        if closure is not None or kwargs or self._has_hooks():
+        # GradScaler (fp16 AMP) hands its scale and inf flag over as attributes
+        scaled = getattr(self, "grad_scale", None) is not None or getattr(
+            self, "found_inf", None) is not None
+        if closure is not None or kwargs or scaled or self._has_hooks():
             return super().step(closure, **kwargs)
         plain = []
         for group in self.param_groups:
