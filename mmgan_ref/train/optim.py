@@ -25,10 +25,9 @@ class LeanAdam(torch.optim.Adam):
     torch's fused Adam does, so parameters, optimiser state and checkpoints are the
     same bit for bit (tests/test_optim.py compares them). Anything else takes torch's
     own path: a closure, AMP's grad_scale/found_inf (as arguments or as the attributes
-    GradScaler sets), step hooks,
-    amsgrad, weight decay, maximize, capturable or differentiable mode, a tensor
-    learning rate, complex parameters, parameters spread over devices or dtypes,
-    and the first step of a parameter (torch creates its state).
+    GradScaler sets), step hooks, amsgrad, weight decay, maximize, capturable or
+    differentiable mode, a tensor learning rate, complex parameters, parameters spread
+    over devices or dtypes, and the first step of a parameter (torch creates its state).
     """
 
     def __init__(self, params, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
