@@ -92,6 +92,46 @@ def test_nan_stops_with_step_and_loss_named_and_keeps_last_good_checkpoint(tmp_p
     assert all(torch.isfinite(v).all() for v in saved["family"].values())
 
 
+class _VectorLoggingFamily(_ExplodingFamily):
+    """Logs a per-row vector beside its finite loss, its last row NaN from step
+    `rows_nan_at` on."""
+
+    def __init__(self, rows_nan_at: int) -> None:
+        super().__init__(nan_at=10**9)
+        self.rows_nan_at = rows_nan_at
+
+    def loss(self, batch):
+        loss, _ = super().loss(batch)
+        rows = batch["x"][:, 0].clone()
+        if self.calls >= self.rows_nan_at:
+            rows[-1] = float("nan")
+        return loss, {"rows": rows}
+
+
+def test_logged_vectors_are_averaged_over_the_window():
+    x = torch.arange(16, dtype=torch.float32).reshape(16, 1)
+    config = TrainConfig(steps=4, batch_size=8, device="cpu", progress=False, log_every=4)
+    source = TensorBatches({"x": x}, batch_size=8, seed=0)
+    trainer = Trainer(_VectorLoggingFamily(rows_nan_at=10**9), source, config)
+    history = trainer.fit()
+    # four batches of 8 rows, two epochs of 0..15: the mean of every logged row is 7.5
+    assert history[-1]["rows"] == pytest.approx(7.5)
+
+
+def test_nan_in_a_logged_vector_names_its_step():
+    # Batches of 8, then of 5 (a smaller source): vectors of two sizes in one window.
+    config = TrainConfig(steps=10, batch_size=8, device="cpu", progress=False, log_every=10)
+    family = _VectorLoggingFamily(rows_nan_at=7)
+    sizes = iter([8, 8, 8, 5, 5, 5, 5, 5, 5, 5])
+
+    def source(step):
+        return {"x": torch.ones(next(sizes), 1)}
+
+    trainer = Trainer(family, source, config)
+    with pytest.raises(NonFiniteLossError, match=r"rows became nan at step 7"):
+        trainer.fit()
+
+
 def test_checkpoint_written_atomically_leaves_no_temporary_files(tmp_path):
     config = TrainConfig(steps=4, batch_size=8, device="cpu", progress=False)
     trainer = Trainer(_ExplodingFamily(nan_at=10**9), _source(), config, run_dir=tmp_path)

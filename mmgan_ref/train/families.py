@@ -105,6 +105,7 @@ class AdversarialGAN(GANFamily):
         self.phases = [Phase("d", self.d_loss, "d", d_steps), Phase("g", self.g_loss, "g")]
         self._d_batch_stats = any(isinstance(m, nn.modules.batchnorm._BatchNorm)
                                   for m in discriminator.modules())
+        self._d_updates: int | None = None  # see `_r1_due`
 
     def compilable(self) -> dict[str, nn.Module]:
         networks = self.networks()
@@ -112,39 +113,55 @@ class AdversarialGAN(GANFamily):
             networks.pop("discriminator")
         return networks
 
-    def noise(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+    def noise(self, n: int, generator: torch.Generator | None = None,
+              device: torch.device | None = None) -> torch.Tensor:
+        """n rows of N(0, I) noise on `device` (default: the family's; a training step
+        passes its batch's device, which is cheaper to read than the parameters')."""
+        device = self.device if device is None else device
         if generator is None:
-            return torch.randn(n, self.z_dim, device=self.device)
-        return torch.randn(n, self.z_dim, generator=generator).to(self.device)
+            return torch.randn(n, self.z_dim, device=device)
+        return torch.randn(n, self.z_dim, generator=generator).to(device)
 
     def _cond(self, batch):
         return batch[self.cond_key] if self.cond_key else None
 
     def _r1_due(self) -> bool:
-        """Whether this D update carries R1: one in `r1_every`, counted by D's optimiser
-        (its step count is in every checkpoint, so a resumed run keeps the rhythm)."""
+        """Whether this D update carries R1: one in `r1_every`.
+
+        D updates are counted in a Python int (reading D's optimiser's step tensor every
+        step costs ~2 % of a toy step); it starts from that optimiser's step count, which
+        every checkpoint holds, so a resumed run keeps the rhythm.
+        """
         if self.r1_gamma == 0:
             return False
         if self.r1_every == 1:
             return True
-        first = self.optimizers["d"].param_groups[0]["params"][0]
-        state = self.optimizers["d"].state.get(first, {})
-        return int(state.get("step", 0)) % self.r1_every == 0
+        if self._d_updates is None:
+            first = self.optimizers["d"].param_groups[0]["params"][0]
+            self._d_updates = int(self.optimizers["d"].state.get(first, {}).get("step", 0))
+        due = self._d_updates % self.r1_every == 0
+        self._d_updates += 1
+        return due
+
+    def load_extra_state(self, state: dict) -> None:
+        super().load_extra_state(state)
+        self._d_updates = None  # recounted from the restored optimiser at the next D update
 
     def d_loss(self, batch):
         real = batch[self.data_key]
         cond = self._cond(batch)
         # G's images are drawn once per step, with their graph, for both phases: D's loss
         # sees them detached, and the G step on this batch takes them over (`hand_over`).
-        fake = self.generator(self.noise(real.shape[0]), cond)
+        fake = self.generator(self.noise(real.shape[0], device=real.device), cond)
         self.hand_over(batch, fake)
         with_r1 = self._r1_due()
         if with_r1:
             real = real.detach().requires_grad_(True)
         real_logits, fake_logits = self._d_logits(real, fake.detach(), cond)
         loss = objectives.d_loss(real_logits, fake_logits, self.loss_kind)
-        with torch.no_grad():  # logged only: no autograd nodes for them
-            extras = {"d_real": real_logits.mean(), "d_fake": fake_logits.mean()}
+        # Logged as they are: the trainer detaches what a phase logs and averages it over
+        # the log window, so D's mean logits on real and fake rows cost no op here.
+        extras = {"d_real": real_logits, "d_fake": fake_logits}
         if with_r1:
             r1 = objectives.r1_penalty(self._r1_logits(real, cond, real_logits), real)
             loss = loss + 0.5 * self.r1_gamma * self.r1_every * r1
@@ -177,7 +194,8 @@ class AdversarialGAN(GANFamily):
         cond = self._cond(batch)
         fake = self.take_over(batch)  # drawn by the D step on this batch
         if fake is None:
-            fake = self.generator(self.noise(batch[self.data_key].shape[0]), cond)
+            real = batch[self.data_key]
+            fake = self.generator(self.noise(real.shape[0], device=real.device), cond)
         with frozen(self.discriminator):  # gradients flow through D to G, not into D's weights
             logits = self.discriminator(fake, cond)
         return objectives.g_loss(logits, self.loss_kind), {}

@@ -47,7 +47,9 @@ class Phase:
 
     Attributes:
         name: shown in logs, e.g. "d" or "g".
-        loss: batch -> (scalar loss to minimise, extra named scalars to log).
+        loss: batch -> (scalar loss to minimise, extra named tensors to log). The
+            trainer detaches what is logged and averages each over its log window
+            (every element: a batch of logits logs their mean).
         optimizer: key into the family's `optimizers` dict: which parameters this
             phase updates. Gradients that the loss sends elsewhere are discarded.
         repeats: how many updates per training step (e.g. 5 critic steps for WGAN-GP).

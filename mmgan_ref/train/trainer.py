@@ -118,6 +118,9 @@ class Trainer:
         self.step = 0
         self.history: list[dict[str, float]] = []
         self.seconds = 0.0
+        self._ddp = ddp.is_active()  # refreshed by each `fit`
+        # Batches need moving unless the source already makes them here (CPU training).
+        self._move_batches = self.device.type != "cpu" or config.channels_last
         self.amp_dtype = _amp_dtype(self.device) if config.amp else None
         use_scaler = self.amp_dtype == torch.float16
         self.scalers = {name: torch.amp.GradScaler(self.device.type, enabled=use_scaler)
@@ -141,18 +144,20 @@ class Trainer:
             # Each rank draws its own noise: seed from (seed, step, rank). Rank 0's RNG state
             # alone is checkpointed, so a resumed DDP run is reseeded here the same way.
             torch.manual_seed(self.config.seed * 1_000_003 + self.step * 1_009 + ddp.rank())
-        window: dict[str, list[tuple[int, torch.Tensor]]] = {}
+        window: list[tuple[int, dict[str, torch.Tensor]]] = []  # (step, logged) per phase run
+        self._ddp = ddp.is_active()
         bar = tqdm(total=end, initial=self.step, desc="train", leave=False,
                    disable=not (self.config.progress and ddp.is_main_process()))
         started = time.perf_counter()
         while self.step < end:
-            batch = {k: self._to_device(v) for k, v in self.source(self.step).items()}
-            ddp.broadcast_buffers(self.family)
+            batch = self.source(self.step)
+            if self._move_batches:
+                batch = {k: self._to_device(v) for k, v in batch.items()}
+            if self._ddp:
+                ddp.broadcast_buffers(self.family)
             for phase in self.family.phases:
                 for _ in range(phase.repeats):
-                    losses = self._run_phase(phase, batch)
-                    for name, value in losses.items():
-                        window.setdefault(name, []).append((self.step + 1, value))
+                    window.append((self.step + 1, self._run_phase(phase, batch)))
             for scheduler in self.family.schedulers.values():
                 scheduler.step()
             if self.ema is not None:
@@ -163,7 +168,7 @@ class Trainer:
                 self.step % self.config.checkpoint_every == 0)
             if due_checkpoint or self.step % self.config.log_every == 0 or self.step == end:
                 self._flush(window)  # NaN check first: never checkpoint a broken model
-                window = {}
+                window = []
                 bar.set_postfix({k: f"{v:.3g}" for k, v in self.history[-1].items() if k != "step"})
             if due_checkpoint:
                 self.save()
@@ -178,36 +183,55 @@ class Trainer:
         return tensor
 
     def _run_phase(self, phase, batch) -> dict[str, torch.Tensor]:
+        """One update of one phase; returns what it logs (the loss and the phase's extras)."""
         optimizer = self.family.optimizers[phase.optimizer]
         scaler = self.scalers[phase.optimizer]
         optimizer.zero_grad(set_to_none=True)
         with self._autocast():
             loss, extras = phase.loss(batch)
-        scaler.scale(loss).backward()
-        if ddp.is_active():
-            ddp.average_gradients([p for group in optimizer.param_groups for p in group["params"]])
-        scaler.step(optimizer)
-        scaler.update()
-        return {f"{phase.name}_loss": loss.detach(), **{k: v.detach() for k, v in extras.items()}}
+        if not (scaler.is_enabled() or self._ddp):
+            # The plain path, spelled out: on a toy model's ~4 ms step, the scaler's and
+            # DDP's no-op calls are worth skipping (benchmarks/trainer_overhead.py).
+            loss.backward()
+            optimizer.step()
+        else:
+            scaler.scale(loss).backward()
+            if self._ddp:
+                ddp.average_gradients(
+                    [p for group in optimizer.param_groups for p in group["params"]])
+            scaler.step(optimizer)
+            scaler.update()
+        logged = {phase.name + "_loss": loss.detach()}
+        for name, value in extras.items():
+            logged[name] = value.detach()
+        return logged
 
     def _autocast(self):
         if self.amp_dtype is None:
             return contextlib.nullcontext()
         return torch.autocast(self.device.type, dtype=self.amp_dtype)
 
-    def _flush(self, window: dict[str, list[tuple[int, torch.Tensor]]]) -> None:
-        """Average the logged scalars since the last flush; stop on NaN/Inf.
+    def _flush(self, window: list[tuple[int, dict[str, torch.Tensor]]]) -> None:
+        """Average each logged tensor over the window (all its elements: a phase may log a
+        loss or a batch of logits); stop on NaN/Inf, naming the step.
 
         Values stay on the device between flushes, so a GPU is not synchronised every step.
         """
         entry: dict[str, float] = {"step": float(self.step)}
-        for name, pairs in window.items():
-            stacked = torch.stack([value for _, value in pairs]).float().cpu()
-            bad = ~torch.isfinite(stacked)
-            if bad.any():
-                first = int(bad.nonzero()[0, 0])
-                self._stop_on_nonfinite(name, pairs[first][0], float(stacked[first]))
-            entry[name] = float(stacked.mean())
+        names = dict.fromkeys(name for _, logged in window for name in logged)
+        for name in names:
+            steps = [step for step, logged in window if name in logged]
+            values = [logged[name] for _, logged in window if name in logged]
+            if len({value.shape for value in values}) == 1:
+                flat = torch.stack(values).float().cpu()  # one op, not one per value
+            else:  # e.g. logits of a shorter last batch
+                flat = torch.cat([value.reshape(-1) for value in values]).float().cpu()
+            if not torch.isfinite(flat).all():
+                first = int((~torch.isfinite(flat.reshape(-1))).nonzero()[0, 0])
+                ends = torch.tensor([value.numel() for value in values]).cumsum(0)
+                step = steps[int(torch.searchsorted(ends, first, right=True))]
+                self._stop_on_nonfinite(name, step, float(flat.reshape(-1)[first]))
+            entry[name] = float(flat.mean())
         self.history.append(entry)
 
     def _stop_on_nonfinite(self, name: str, step: int, value: float) -> None:
