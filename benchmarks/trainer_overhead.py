@@ -3,7 +3,7 @@
 Usage (from the repository root):
     python benchmarks/trainer_overhead.py [--recipe grid] [--steps 50] [--repeats 120]
 
-Both loops train the same networks (built by the recipe from one seed), with the same
+Both loops train the same networks (the recipe's, taking turns on them), with the same
 losses (`mmgan_ref.objectives`: the recipe's GAN loss plus lazy R1), the same work per step
 (one G pass shared by the D and G steps, one D pass over real and fake, D frozen in the G
 step), the same Adam settings, the same lr schedule and the same batch size. They run in
@@ -11,8 +11,8 @@ one process, one thread, in pairs: each repeat times `--steps` steps of the trai
 the hand loop back to back, in alternating order, so a slow spell of a busy shared machine
 hits both. The figure is the ratio of their steps/s over all pairs (CPU time,
 `time.process_time`), with a bootstrap 90 % interval over the pairs; the median of the
-pairs' own ratios and the wall-time ratio are printed beside it. On this 2-core VM two
-identical hand loops timed this way differ by about 1 %.
+pairs' own ratios and the wall-time ratio are printed beside it. On this 2-core VM the
+figure moves by a few per cent from one run to the next (the machine's speed drifts).
 """
 
 from __future__ import annotations
@@ -114,10 +114,12 @@ def main() -> None:
     common = {"steps": total, "progress": False, "device": "cpu", "log_every": 50,
               "batch_size": args.batch_size}
     _, trainer = make_trainer(args.recipe, None, **common)
-    _, twin = make_trainer(args.recipe, None, **common)  # same seed: the same networks
-    if not isinstance(twin.family, AdversarialGAN):
+    if not isinstance(trainer.family, AdversarialGAN):
         raise SystemExit(f"--recipe {args.recipe!r} is not an AdversarialGAN recipe")
-    hand = HandLoop(twin.family, twin.source, trainer.config.batch_size)
+    # The hand loop trains the trainer's own networks, optimisers and data: the two loops
+    # take turns on the same tensors, so neither gains from where its memory happens to
+    # lie (two copies of one model differ by ~1-2 % in speed on this VM).
+    hand = HandLoop(trainer.family, trainer.source, trainer.config.batch_size)
     trainer.fit(2 * args.steps)  # warm-up, both
     hand.run(2 * args.steps)
     loops = {"trainer": lambda n: trainer.fit(trainer.step + n), "hand": hand.run}

@@ -220,12 +220,16 @@ def check_tensor(name: str, tensor: Any, shape: Sequence[int | str | None],
     """
     if not isinstance(tensor, torch.Tensor):
         raise TypeError(f"{name} must be a torch.Tensor, got {type(tensor).__name__}")
-    expected = "(" + ", ".join("?" if s is None else str(s) for s in shape) + ")"
-    if tensor.dim() != len(shape):
-        raise ValueError(f"{name} must have shape {expected}, got {tuple(tensor.shape)}")
-    for actual, wanted in zip(tensor.shape, shape, strict=True):
-        if isinstance(wanted, int) and actual != wanted:
-            raise ValueError(f"{name} must have shape {expected}, got {tuple(tensor.shape)}")
+    sizes = tensor.shape
+    fits = len(sizes) == len(shape)
+    if fits:
+        for actual, wanted in zip(sizes, shape, strict=True):
+            if isinstance(wanted, int) and actual != wanted:
+                fits = False
+                break
+    if not fits:  # the message is built only here: this check runs on every forward pass
+        expected = "(" + ", ".join("?" if s is None else str(s) for s in shape) + ")"
+        raise ValueError(f"{name} must have shape {expected}, got {tuple(sizes)}")
     if dtype_kind == "float" and not tensor.is_floating_point():
         raise TypeError(f"{name} must be a floating-point tensor, got dtype {tensor.dtype}")
     if dtype_kind == "int" and (tensor.is_floating_point() or tensor.is_complex()):
