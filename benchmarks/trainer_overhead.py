@@ -85,7 +85,8 @@ class HandLoop:
             self.step += 1
 
 
-def _cpu_seconds(fn, steps: int) -> tuple[float, float]:
+def _seconds(fn, steps: int) -> tuple[float, float]:
+    """Wall and CPU seconds of `fn(steps)`."""
     wall, cpu = time.perf_counter(), time.process_time()
     fn(steps)
     return time.perf_counter() - wall, time.process_time() - cpu
@@ -101,9 +102,11 @@ def _bootstrap(trainer: list[float], hand: list[float], draws: int = 1000
     """A 90 % interval for `_ratio`, resampling whole pairs."""
     rng = random.Random(0)
     n = len(trainer)
-    ratios = sorted(_ratio(*zip(*[(trainer[i], hand[i]) for i in
-                                  (rng.randrange(n) for _ in range(n))], strict=True))
-                    for _ in range(draws))
+    ratios = []
+    for _ in range(draws):
+        pairs = [rng.randrange(n) for _ in range(n)]
+        ratios.append(_ratio([trainer[i] for i in pairs], [hand[i] for i in pairs]))
+    ratios.sort()
     return ratios[int(0.05 * draws)], ratios[int(0.95 * draws) - 1]
 
 
@@ -135,7 +138,7 @@ def main() -> None:
         # shared machine hits both members of a pair, and neither always runs second.
         order = ("trainer", "hand") if repeat % 2 == 0 else ("hand", "trainer")
         for name in order:
-            times[name].append(_cpu_seconds(loops[name], args.steps))
+            times[name].append(_seconds(loops[name], args.steps))
     cpu = {name: [t[1] for t in rows] for name, rows in times.items()}
     wall = {name: [t[0] for t in rows] for name, rows in times.items()}
     ratio = _ratio(cpu["trainer"], cpu["hand"])
@@ -143,8 +146,8 @@ def main() -> None:
     median = statistics.median(h / t for t, h in zip(cpu["trainer"], cpu["hand"], strict=True))
     print(f"recipe {args.recipe}, batch {trainer.config.batch_size}, {args.repeats} pairs x "
           f"{args.steps} steps each, 1 thread, load average {os.getloadavg()[0]:.1f}")
+    steps = args.steps * args.repeats
     for name in ("trainer", "hand"):
-        steps = args.steps * args.repeats
         print(f"  {name:8s} {steps / sum(cpu[name]):7.1f} steps/s (CPU time)  "
               f"{steps / sum(wall[name]):7.1f} (wall)")
     verdict = "PASS" if ratio >= TARGET else "FAIL"
