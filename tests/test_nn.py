@@ -69,6 +69,28 @@ def test_mlp_layers_and_spectral_norm():
         mlp([2])
 
 
+
+def test_mlp_fast_forward_matches_sequential_and_yields_to_hooks():
+    net = mlp([2, 16, 16, 1], activation="leaky_relu", spectral_norm=True).eval()
+    x = torch.randn(B, 2)  # eval: spectral norm's power iteration holds still between calls
+    assert isinstance(net, nn.Sequential)
+    assert torch.equal(net(x), nn.Sequential(*net)(x))  # the same layers, called directly
+    assert list(net.state_dict()) == list(nn.Sequential(*net).state_dict())
+    seen: list[str] = []
+    handle = net[2].register_forward_hook(lambda m, i, o: seen.append("layer"))
+    net(x)
+    handle.remove()
+    glob = nn.modules.module.register_module_forward_hook(
+        lambda m, i, o: seen.append(type(m).__name__))
+    try:
+        net(x)
+    finally:
+        glob.remove()
+    assert seen[0] == "layer" and seen.count("LeakyReLU") == 2, seen
+    seen.clear()
+    net(x)  # no hook left: the fast path, and nothing recorded
+    assert seen == []
+
 def test_film_and_conditional_bn_are_identity_at_init():
     film = FiLM(cond_dim=5, num_features=3)
     x, code = torch.randn(B, 3, 6, 6), torch.randn(B, 5)

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.nn.modules import module as _module
 from torch.nn.utils import parametrizations
 
 from mmgan_ref.utils import check_choice, check_int, check_tensor
@@ -46,8 +47,34 @@ def maybe_spectral_norm(module: nn.Module, enabled: bool) -> nn.Module:
     return parametrizations.spectral_norm(module) if enabled else module
 
 
+class MLP(nn.Sequential):
+    """The `nn.Sequential` that `mlp` builds: the same layers, state-dict keys and maths,
+    with a forward that calls each layer's own `forward` when no hook watches any of them.
+
+    `Module.__call__` costs ~5 µs a layer on a laptop CPU (hook checks, tracing state),
+    and a toy GAN step runs ~25 layers: ~0.1 ms of a ~4 ms step (2-3 %). With a hook on
+    any layer, a global module hook, or under `torch.jit.trace`, it runs as a plain
+    `nn.Sequential`, so hooks and the tools built on them see every layer's call.
+    """
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self._watched():
+            return super().forward(x)
+        for layer in self._modules.values():
+            x = layer.forward(x)
+        return x
+
+    def _watched(self) -> bool:
+        if (_module._global_forward_hooks or _module._global_forward_pre_hooks
+                or _module._global_backward_hooks or _module._global_backward_pre_hooks
+                or torch._C._get_tracing_state() is not None):
+            return True
+        return any(m._forward_hooks or m._forward_pre_hooks or m._backward_hooks
+                   or m._backward_pre_hooks for m in self._modules.values())
+
+
 def mlp(sizes: Sequence[int], activation: str = "leaky_relu", spectral_norm: bool = False,
-        final_activation: str | None = None) -> nn.Sequential:
+        final_activation: str | None = None) -> MLP:
     """A multilayer perceptron: Linear layers of `sizes`, `activation` between them.
 
     Args:
@@ -57,7 +84,7 @@ def mlp(sizes: Sequence[int], activation: str = "leaky_relu", spectral_norm: boo
         final_activation: activation after the last Linear, or None for raw outputs.
 
     Returns:
-        nn.Sequential mapping (B, sizes[0]) -> (B, sizes[-1]).
+        an `MLP` (an `nn.Sequential`) mapping (B, sizes[0]) -> (B, sizes[-1]).
     """
     sizes = list(sizes)
     if len(sizes) < 2:
@@ -75,7 +102,7 @@ def mlp(sizes: Sequence[int], activation: str = "leaky_relu", spectral_norm: boo
             layers.append(make_activation(activation))
         elif final_activation is not None:
             layers.append(make_activation(final_activation))
-    return nn.Sequential(*layers)
+    return MLP(*layers)
 
 
 # ----------------------------------------------------------------------------- conditioning
