@@ -209,9 +209,9 @@ register(Toy2DRecipe(
 # The grid's D uses ReLU: its backward is ~4x cheaper than leaky ReLU's on a CPU. Its
 # steps are small, because step count sharpens the grid more than batch size does: on
 # seeds 0-1, 7,500 steps of 128 gave 91.4 / 91.4 % high quality, 12,000 of 64 gave
-# 94.1 / 93.0 %, 14,000 of 48 94.3 / 95.4 % and 18,000 of 32 93.2 / 93.2 %. A step of 48
-# still costs ~4.8 ms (the per-op overhead stays), so 12,000 of them fit the 60 s budget
-# (docs/results.md has the three-seed figures).
+# 94.1 / 93.0 %, 14,000 of 48 94.3 / 95.4 % and 18,000 of 32 93.2 / 93.2 %; 16,000 of 48
+# reach 95.2 % on seeds 0-2. A step of 48 still costs ~4.6 ms (the per-op overhead stays),
+# so 12,000 of them fit the 60 s budget (docs/results.md has the three-seed figures).
 register(Toy2DRecipe(
     "grid", "MLP GAN on 25 Gaussians on a 5x5 grid (PacGAN protocol); lesson 02",
     TrainConfig(steps=12000, batch_size=48, lr=1e-3),
