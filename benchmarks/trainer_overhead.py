@@ -16,9 +16,10 @@ figure moves by a few per cent from one run to the next (the machine's speed dri
 
 A cross-check that no drift disturbs: count the instructions of N steps of each loop with
 valgrind (`valgrind --tool=cachegrind --cache-sim=no python SCRIPT`, once with 100 and
-once with 300 steps, so the start-up cancels; ~4 min a run). On 2026-11-28 the trainer ran
-10.39 M instructions a grid step against the hand loop's 10.15 M (ratio 0.977); `cg_diff`
-of the two runs puts the difference in Python's interpreter loop and in malloc/free.
+once with 300 steps, so the start-up cancels; ~4 min a run). On 2026-11-28 (commit
+7b9f3de) the trainer ran 10.28 M instructions a grid step against the hand loop's 10.05 M
+(ratio 0.978); `cg_diff` of the two runs puts the difference in Python's interpreter loop,
+its dict lookups, and malloc/free.
 """
 
 from __future__ import annotations
