@@ -54,7 +54,7 @@ class HandLoop:
         self.opt_d, self.opt_g = family.optimizers["d"], family.optimizers["g"]
         self.schedulers = list(family.schedulers.values())
         self.kind, self.gamma, self.z_dim = family.loss_kind, family.r1_gamma, family.z_dim
-        self.r1_every = family.r1_every
+        self.r1_every, self.r1_until = family.r1_every, family.r1_until
         self.data_key, self.cond_key = family.data_key, family.cond_key
         self.source, self.batch_size, self.step = source, batch_size, 0
 
@@ -66,7 +66,8 @@ class HandLoop:
             # D step on one G pass, kept for the G step (as DCGAN does); lazy R1 as the family
             self.opt_d.zero_grad(set_to_none=True)
             fake = self.g(torch.randn(b, self.z_dim), cond)
-            with_r1 = self.gamma > 0 and self.step % self.r1_every == 0
+            with_r1 = (self.gamma > 0 and self.step % self.r1_every == 0
+                       and (self.r1_until is None or self.step < self.r1_until))
             real = real.requires_grad_(with_r1)
             both = None if cond is None else torch.cat([cond, cond])
             real_logits, fake_logits = self.d(torch.cat([real, fake.detach()]), both).split(b)

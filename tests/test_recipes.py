@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from mmgan_ref.train.families import AdversarialGAN, linear_decay
-from mmgan_ref.train.recipes import get_recipe
+from mmgan_ref.train.recipes import Toy2DRecipe, get_recipe
 from mmgan_ref.train.run import make_trainer, train
 
 FAST = dict(steps=5, batch_size=32, device="cpu", progress=False, log_every=5)
@@ -121,6 +121,33 @@ def test_lazy_r1_applies_the_scaled_penalty_on_one_d_update_in_r1_every():
 def test_lazy_r1_rejects_a_period_below_one():
     with pytest.raises(ValueError, match="r1_every"):
         _toy_family(r1_every=0)
+
+
+def test_r1_until_stops_the_penalty_after_that_many_d_updates():
+    family = _toy_family(r1_every=2, r1_until=5)
+    batch = {"x": torch.randn(16, 2)}
+    carried = []
+    for _ in range(9):
+        loss, extras = family.d_loss(batch)
+        carried.append("r1" in extras)
+        family.optimizers["d"].zero_grad()
+        loss.backward()
+        family.optimizers["d"].step()
+    assert carried == [True, False, True, False, True, False, False, False, False]
+    with pytest.raises(ValueError, match="r1_until"):
+        _toy_family(r1_until=-1)
+
+
+def test_toy_recipe_r1_until_is_a_fraction_of_the_run():
+    recipe, trainer = make_trainer("grid", **{**FAST, "steps": 40})
+    assert recipe.options["r1_until"] == 0.5 and trainer.family.r1_until == 20
+    trainer.fit()
+    logged = [entry for entry in trainer.history if "r1" in entry]
+    assert logged and all(entry["step"] <= 20 for entry in logged)
+    bad = Toy2DRecipe("bad-r1", "r1_until out of range", trainer.config,
+                      {**recipe.options, "r1_until": 1.5})
+    with pytest.raises(ValueError, match="r1_until"):
+        bad.build(trainer.config)
 
 
 def test_g_step_reuses_the_d_steps_images_on_the_same_batch_only():

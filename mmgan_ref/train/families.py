@@ -75,6 +75,9 @@ class AdversarialGAN(GANFamily):
         r1_every: lazy R1 (Karras et al. 2020, StyleGAN2): the penalty, weighted by
             r1_every x r1_gamma, on one D update in r1_every; its double backward is
             the dearest part of a small D's step.
+        r1_until: R1 on the first r1_until D updates only (None: on all of them). R1
+            steadies D while the modes form; once the rates decay, dropping it saves its
+            cost (the `grid` recipe stops it halfway, at no loss of quality).
         lr, betas: Adam settings for both networks; `d_lr_scale` multiplies D's rate.
         d_steps: D updates per training step (on the same real batch).
         lr_decay_steps, lr_decay_start: with lr_decay_steps > 0, both rates stay constant
@@ -85,8 +88,9 @@ class AdversarialGAN(GANFamily):
     def __init__(self, generator: nn.Module, discriminator: nn.Module, *, z_dim: int,
                  data_key: str = "x", cond_key: str | None = None,
                  loss: str = "nonsaturating", r1_gamma: float = 0.0, r1_every: int = 1,
-                 lr: float = 2e-4, betas: tuple[float, float] = (0.5, 0.999),
-                 d_lr_scale: float = 1.0, d_steps: int = 1, lr_decay_steps: int = 0,
+                 r1_until: int | None = None, lr: float = 2e-4,
+                 betas: tuple[float, float] = (0.5, 0.999), d_lr_scale: float = 1.0,
+                 d_steps: int = 1, lr_decay_steps: int = 0,
                  lr_decay_start: float = 0.5) -> None:
         super().__init__()
         self.generator = generator
@@ -96,6 +100,7 @@ class AdversarialGAN(GANFamily):
         self.loss_kind = check_choice("loss", loss, LOSS_KINDS)
         self.r1_gamma = check_float("r1_gamma", r1_gamma, minimum=0.0)
         self.r1_every = check_int("r1_every", r1_every, minimum=1)
+        self.r1_until = None if r1_until is None else check_int("r1_until", r1_until, minimum=0)
         self.optimizers = {
             "d": adam(discriminator.parameters(), lr * d_lr_scale, betas),
             "g": adam(generator.parameters(), lr, betas),
@@ -126,7 +131,7 @@ class AdversarialGAN(GANFamily):
         return batch[self.cond_key] if self.cond_key else None
 
     def _r1_due(self) -> bool:
-        """Whether this D update carries R1: one in `r1_every`.
+        """Whether this D update carries R1: one in `r1_every`, among the first `r1_until`.
 
         D updates are counted in a Python int (reading D's optimiser's step tensor every
         step costs ~2 % of a toy step); it starts from that optimiser's step count, which
@@ -134,12 +139,13 @@ class AdversarialGAN(GANFamily):
         """
         if self.r1_gamma == 0:
             return False
-        if self.r1_every == 1:
+        if self.r1_every == 1 and self.r1_until is None:
             return True
         if self._d_updates is None:
             first = self.optimizers["d"].param_groups[0]["params"][0]
             self._d_updates = int(self.optimizers["d"].state.get(first, {}).get("step", 0))
-        due = self._d_updates % self.r1_every == 0
+        due = self._d_updates % self.r1_every == 0 and (
+            self.r1_until is None or self._d_updates < self.r1_until)
         self._d_updates += 1
         return due
 
