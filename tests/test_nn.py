@@ -69,7 +69,6 @@ def test_mlp_layers_and_spectral_norm():
         mlp([2])
 
 
-
 def test_mlp_fast_forward_matches_sequential_and_yields_to_hooks():
     net = mlp([2, 16, 16, 1], activation="leaky_relu", spectral_norm=True).eval()
     x = torch.randn(B, 2)  # eval: spectral norm's power iteration holds still between calls
@@ -90,6 +89,7 @@ def test_mlp_fast_forward_matches_sequential_and_yields_to_hooks():
     seen.clear()
     net(x)  # no hook left: the fast path, and nothing recorded
     assert seen == []
+
 
 def test_film_and_conditional_bn_are_identity_at_init():
     film = FiLM(cond_dim=5, num_features=3)
