@@ -110,7 +110,7 @@ class AdversarialGAN(GANFamily):
         self.phases = [Phase("d", self.d_loss, "d", d_steps), Phase("g", self.g_loss, "g")]
         self._d_batch_stats = any(isinstance(m, nn.modules.batchnorm._BatchNorm)
                                   for m in discriminator.modules())
-        self._d_updates: int | None = None  # see `_r1_due`
+        self.step_state["d_updates"] = None  # see `_r1_due`
 
     def compilable(self) -> dict[str, nn.Module]:
         networks = self.networks()
@@ -141,17 +141,16 @@ class AdversarialGAN(GANFamily):
             return False
         if self.r1_every == 1 and self.r1_until is None:
             return True
-        if self._d_updates is None:
+        count = self.step_state["d_updates"]
+        if count is None:
             first = self.optimizers["d"].param_groups[0]["params"][0]
-            self._d_updates = int(self.optimizers["d"].state.get(first, {}).get("step", 0))
-        due = self._d_updates % self.r1_every == 0 and (
-            self.r1_until is None or self._d_updates < self.r1_until)
-        self._d_updates += 1
-        return due
+            count = int(self.optimizers["d"].state.get(first, {}).get("step", 0))
+        self.step_state["d_updates"] = count + 1
+        return count % self.r1_every == 0 and (self.r1_until is None or count < self.r1_until)
 
     def load_extra_state(self, state: dict) -> None:
         super().load_extra_state(state)
-        self._d_updates = None  # recounted from the restored optimiser at the next D update
+        self.step_state["d_updates"] = None  # recounted from the restored optimiser
 
     def d_loss(self, batch):
         real = batch[self.data_key]

@@ -11,7 +11,6 @@ what a real run needs and what a notebook would rather not repeat.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import math
 import time
@@ -125,6 +124,7 @@ class Trainer:
         use_scaler = self.amp_dtype == torch.float16
         self.scalers = {name: torch.amp.GradScaler(self.device.type, enabled=use_scaler)
                         for name in family.optimizers}
+        self._plain_update = not (self._ddp or use_scaler)  # refreshed by each `fit`
         self.ema = (AveragedModel(family.generator, multi_avg_fn=get_ema_multi_avg_fn(
             config.ema_decay), use_buffers=True) if config.ema_decay > 0 else None)
         if config.compile:
@@ -146,6 +146,7 @@ class Trainer:
             torch.manual_seed(self.config.seed * 1_000_003 + self.step * 1_009 + ddp.rank())
         window: list[tuple[int, dict[str, torch.Tensor]]] = []  # (step, logged) per phase run
         self._ddp = ddp.is_active()
+        self._plain_update = not (self._ddp or any(s.is_enabled() for s in self.scalers.values()))
         bar = tqdm(total=end, initial=self.step, desc="train", leave=False,
                    disable=not (self.config.progress and ddp.is_main_process()))
         started = time.perf_counter()
@@ -185,16 +186,20 @@ class Trainer:
     def _run_phase(self, phase, batch) -> dict[str, torch.Tensor]:
         """One update of one phase; returns what it logs (the loss and the phase's extras)."""
         optimizer = self.family.optimizers[phase.optimizer]
-        scaler = self.scalers[phase.optimizer]
         optimizer.zero_grad(set_to_none=True)
-        with self._autocast():
+        # The plain path (float32, one process) is spelled out: on a toy model's ~4 ms
+        # step, a no-op autocast context and the scaler's and DDP's no-op calls are worth
+        # skipping (benchmarks/trainer_overhead.py).
+        if self.amp_dtype is None:
             loss, extras = phase.loss(batch)
-        if not (scaler.is_enabled() or self._ddp):
-            # The plain path, spelled out: on a toy model's ~4 ms step, the scaler's and
-            # DDP's no-op calls are worth skipping (benchmarks/trainer_overhead.py).
+        else:
+            with torch.autocast(self.device.type, dtype=self.amp_dtype):
+                loss, extras = phase.loss(batch)
+        if self._plain_update:
             loss.backward()
             optimizer.step()
         else:
+            scaler = self.scalers[phase.optimizer]
             scaler.scale(loss).backward()
             if self._ddp:
                 ddp.average_gradients(
@@ -205,11 +210,6 @@ class Trainer:
         for name, value in extras.items():
             logged[name] = value.detach()
         return logged
-
-    def _autocast(self):
-        if self.amp_dtype is None:
-            return contextlib.nullcontext()
-        return torch.autocast(self.device.type, dtype=self.amp_dtype)
 
     def _flush(self, window: list[tuple[int, dict[str, torch.Tensor]]]) -> None:
         """Average each logged tensor over the window (all its elements: a phase may log a
