@@ -46,14 +46,15 @@ def add_train_parser(sub) -> None:
                     "curves.png, history.json and metrics.json into the run folder.\n\n"
                     f"recipes:\n{lines}")
     p.add_argument("recipe", nargs="?", default=None,
-                   help=f"recipe name (default: {default_recipe()})")
+                   help=f"recipe name (default: {default_recipe()}; with --resume, the run's own)")
     p.add_argument("--steps", type=int, help="training steps (default: the recipe's)")
     p.add_argument("--batch-size", type=int, help="batch size per process")
     p.add_argument("--lr", type=float, help="learning rate")
     p.add_argument("--seed", type=int, help="random seed (default 0)")
     p.add_argument("--device", help=f"one of {', '.join(DEVICE_CHOICES)} or cuda:N "
                                     "(default auto: cuda, then mps, then cpu)")
-    p.add_argument("--out", help="run folder (default runs/RECIPE)")
+    p.add_argument("--out", help="run folder (default runs/RECIPE; with --resume, the resumed "
+                                 "run's folder)")
     p.add_argument("--amp", action="store_true", default=None,
                    help="mixed precision: bf16 where supported, else fp16 with a grad scaler")
     p.add_argument("--compile", action="store_true", default=None, help="torch.compile networks")
@@ -80,11 +81,15 @@ def add_train_parser(sub) -> None:
 
 def cmd_train(args: argparse.Namespace) -> int:
     from mmgan_ref.train import distributed as ddp
+    from mmgan_ref.train.checkpoint import load_checkpoint, resolve_checkpoint_path
     from mmgan_ref.train.recipes import get_recipe
     from mmgan_ref.train.run import train
     from mmgan_ref.utils import fast_mode
 
-    recipe = get_recipe(args.recipe or default_recipe())  # unknown name: error before work
+    name = args.recipe
+    if name is None and args.resume is not None:
+        name = load_checkpoint(args.resume, name="resume")["recipe"]  # the run's own recipe
+    recipe = get_recipe(name or default_recipe())  # unknown name: error before work
     _check_data_flag(recipe, args.data, resuming=args.resume is not None)
     rank, world, device = 0, 1, args.device
     if args.distributed:
@@ -98,7 +103,10 @@ def cmd_train(args: argparse.Namespace) -> int:
         steps = min(recipe.defaults.steps, FAST_STEPS)
         log.info("MMGAN_FAST is set: training %d steps instead of %d (figures will be poor)",
                  steps, recipe.defaults.steps)
-    out = Path(args.out or Path("runs") / recipe.name)
+    if args.out is None and args.resume is not None:
+        out = resolve_checkpoint_path("resume", args.resume).parent  # a run goes on in its folder
+    else:
+        out = Path(args.out or Path("runs") / recipe.name)
     # Resuming keeps the run's own settings: only flags given now override them.
     extra = {} if args.resume else dict(recipe.defaults.extra)
     if args.image_size is not None:

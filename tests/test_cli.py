@@ -100,3 +100,21 @@ def test_resume_keeps_the_runs_own_settings_unless_a_flag_overrides_them(tmp_pat
     config = json.loads((out / "config.json").read_text())
     assert config["train"]["extra"]["image_size"] == 64
     assert config["train"]["steps"] == 2
+
+
+def test_resume_goes_on_in_the_runs_own_folder_with_its_own_recipe(tmp_path, monkeypatch,
+                                                                   capsys):
+    monkeypatch.chdir(tmp_path)  # the default folder, runs/RECIPE, would land here
+    run = tmp_path / "my-ring"
+    flags = ["--device", "cpu", "--no-progress", "--no-eval"]
+    assert main(["train", "ring", "--steps", "2", "--batch-size", "8", "--out", str(run),
+                 *flags]) == 0
+    # Neither the recipe nor --out is named: both come from the run being resumed.
+    assert main(["train", "--resume", str(run / "checkpoint.pt"), "--steps", "3", *flags]) == 0
+    config = json.loads((run / "config.json").read_text())
+    assert (config["recipe"], config["train"]["steps"]) == ("ring", 3)
+    assert not (tmp_path / "runs").exists()
+    assert str(run.resolve()) in capsys.readouterr().out
+    # A run that is not there is refused by name before any work.
+    assert main(["train", "--resume", str(tmp_path / "nowhere"), *flags]) == 2
+    assert "resume: no checkpoint at" in capsys.readouterr().err
