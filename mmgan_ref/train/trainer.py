@@ -124,7 +124,6 @@ class Trainer:
         use_scaler = self.amp_dtype == torch.float16
         self.scalers = {name: torch.amp.GradScaler(self.device.type, enabled=use_scaler)
                         for name in family.optimizers}
-        self._plain_update = not (self._ddp or use_scaler)  # refreshed by each `fit`
         self.ema = (AveragedModel(family.generator, multi_avg_fn=get_ema_multi_avg_fn(
             config.ema_decay), use_buffers=True) if config.ema_decay > 0 else None)
         if config.compile:
@@ -146,6 +145,7 @@ class Trainer:
             torch.manual_seed(self.config.seed * 1_000_003 + self.step * 1_009 + ddp.rank())
         window: list[tuple[int, dict[str, torch.Tensor]]] = []  # (step, logged) per phase run
         self._ddp = ddp.is_active()
+        # `_run_phase` takes the plain path (no grad scaler, no DDP) on this flag
         self._plain_update = not (self._ddp or any(s.is_enabled() for s in self.scalers.values()))
         bar = tqdm(total=end, initial=self.step, desc="train", leave=False,
                    disable=not (self.config.progress and ddp.is_main_process()))
