@@ -75,3 +75,72 @@ def test_r1_is_recomputed_in_float32_under_fp16_autocast_only():
     with torch.autocast("cpu", dtype=torch.bfloat16):
         bf16_logits = family.discriminator(real, labels)
         assert family._r1_logits(real, labels, bf16_logits) is bf16_logits
+
+
+@pytest.mark.slow
+def test_sound_encoder_compiled_under_bf16_autocast_has_the_eager_gradients():
+    # Max-pooling over time once used amax, whose compiled backward under bf16 autocast
+    # divided by a tie count of zero: every weight below the pooling got NaN gradients.
+    from mmgan_ref.nn.encoders import SoundEncoder
+
+    torch.manual_seed(0)
+    encoder = SoundEncoder(65, 16, width=8)
+    spec = torch.randn(8, 65, 32)
+    grads = {}
+    for compiled in (False, True):
+        encoder.zero_grad()
+        run = torch.compile(encoder) if compiled else encoder
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            out = run(spec)
+        out.float().square().sum().backward()
+        grads[compiled] = [p.grad.clone() for p in encoder.parameters()]
+    for eager, compiled in zip(grads[False], grads[True], strict=True):
+        assert torch.isfinite(compiled).all()
+        torch.testing.assert_close(compiled, eager, rtol=0.05, atol=0.05)
+
+
+@pytest.mark.slow
+def test_flagship_trains_compiled_under_bf16_autocast_with_finite_losses():
+    _, trainer = make_trainer("shapes", steps=3, batch_size=8, device="cpu", progress=False,
+                              amp=True, compile=True, log_every=1)
+    history = trainer.fit()
+    assert trainer.step == 3 and {"e_loss", "d_loss", "g_loss"} <= set().union(*history)
+    assert all(torch.isfinite(torch.tensor(v)) for h in history for v in h.values())
+
+
+def _conv_call_stacks(step) -> list[list[torch.nn.Module]]:
+    """For each convolution `step()` runs: the modules whose forward it runs inside."""
+    stack, stacks = [], []
+    convs = (torch.nn.Conv1d, torch.nn.Conv2d, torch.nn.ConvTranspose2d)
+
+    def before(module, args):
+        stack.append(module)
+        if isinstance(module, convs):
+            stacks.append(list(stack))
+
+    def after(module, args, output):
+        stack.pop()
+
+    hooks = [torch.nn.modules.module.register_module_forward_pre_hook(before),
+             torch.nn.modules.module.register_module_forward_hook(after)]
+    try:
+        step()
+    finally:
+        for hook in hooks:
+            hook.remove()
+    return stacks
+
+
+def test_flagship_compile_covers_every_convolution_its_steps_run():
+    # `module.compile()` compiles calls of that module only. The steps call parts (G's
+    # render, D's trunk, E's per-modality encoders) rather than the networks' forward, so
+    # compiling the three networks once left nearly every convolution eager.
+    _, trainer = make_trainer("shapes", steps=8, batch_size=8, device="cpu", progress=False)
+    trainer.fit(2)  # past E's warm-up (a quarter of the run): the D and G steps from here
+    stacks = _conv_call_stacks(lambda: trainer.fit(3))
+    compiled = {id(m) for m in trainer.family.compilable().values()}
+    ran = {id(stack[-1]) for stack in stacks}
+    assert len(ran) >= 10  # G's, D's and E's image encoder's layers at least
+    eager = [stack for stack in stacks if not any(id(m) in compiled for m in stack)]
+    assert not eager, ("convolutions run eager under --compile, called through: "
+                       + " > ".join(type(m).__name__ for m in eager[0]))

@@ -147,7 +147,7 @@ class SoundEncoder(nn.Module):
             raise ValueError(f"spec needs at least {self.MIN_FRAMES} frames, "
                              f"got shape {tuple(spec.shape)}")
         h = self.net(spec)  # (B, 2W, T/2)
-        pooled = torch.cat([h.mean(dim=2), h.amax(dim=2)], dim=1)  # (B, 4W)
+        pooled = torch.cat([h.mean(dim=2), h.max(dim=2).values], dim=1)  # (B, 4W)
         return self.proj(pooled)
 
 
