@@ -300,6 +300,21 @@ class FlagshipGAN(GANFamily):
             network.train(was_training)
         return torch.cat(parts).contiguous()
 
+    def compilable(self) -> dict[str, nn.Module]:
+        """The parts a training step calls: G's conv net, D's trunk and head, E's encoders.
+
+        The steps call these parts directly (`render`, `trunk`, `encode_text`), not the
+        three networks' own forward, so compiling the whole networks would leave nearly
+        every step eager. D stays eager under R1 (a double backward; see the base class).
+        """
+        parts: dict[str, nn.Module] = {"generator.net": self.generator.net}
+        if self.r1_gamma == 0:
+            parts["discriminator.trunk"] = self.discriminator.trunk
+            parts["discriminator.head"] = self.discriminator.head
+        for modality in self.encoder.modalities:
+            parts[f"encoder.{modality}"] = self.encoder.encoders[modality]
+        return parts
+
     def extra_state(self) -> dict:
         return {"vocabulary": self.vocabulary.to_dict(), "config": self.config.to_dict(),
                 "e_updates": self.e_updates}

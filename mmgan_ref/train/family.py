@@ -106,7 +106,8 @@ class GANFamily(nn.Module):
         return dict(self.named_children())
 
     def compilable(self) -> dict[str, nn.Module]:
-        """The networks `--compile` may compile.
+        """The modules `--compile` compiles, by name: whole networks, or a network's parts
+        (dotted: "discriminator.trunk") where the family's steps call those directly.
 
         torch.compile's autograd does not support double backward, so a network whose
         loss differentiates its own gradient (R1, gradient penalty) stays eager; families

@@ -130,8 +130,10 @@ class Trainer:
             compiled = family.compilable()
             for network in compiled.values():
                 network.compile()
+            eager = [name for name in family.networks()
+                     if not any(part.split(".")[0] == name for part in compiled)]
             log.info("compiled %s; eager: %s", ", ".join(compiled) or "nothing",
-                     ", ".join(sorted(set(family.networks()) - set(compiled))) or "nothing")
+                     ", ".join(eager) or "nothing")
         ddp.broadcast_parameters(self.family)
 
     # ------------------------------------------------------------------ the loop
