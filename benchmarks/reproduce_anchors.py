@@ -25,6 +25,7 @@ import platform
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -168,8 +169,20 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def cpu_name() -> str:
+    """The CPU's model name from /proc/cpuinfo (Linux), else what `platform` knows."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "an unnamed CPU"
+
+
 def render(args: argparse.Namespace, toys: dict[str, list[dict[str, Any]]],
            cgan: list[dict[str, Any]], anomaly: list[dict[str, Any]], wall: float) -> str:
+    import sklearn
     import torch
 
     from mmgan_ref.metrics.evaluate import format_table, pool_results
@@ -181,9 +194,12 @@ def render(args: argparse.Namespace, toys: dict[str, list[dict[str, Any]]],
     pooled_cgan = pool_results(cgan, f"ours: digits-cgan ({len(cgan)} seeds)")
     return "\n\n".join([
         f"Generated {datetime.date.today().isoformat()} by `{command.strip()}` in "
-        f"{wall / 60:.1f} min wall with {args.jobs} workers on {platform.machine()}, "
+        f"{wall / 60:.1f} min wall with {args.jobs} workers on {cpu_name()} "
+        f"({platform.machine()}, {torch.backends.cpu.get_cpu_capability()} kernels), "
         f"{os.cpu_count()} cores (load average {os.getloadavg()[0]:.1f} at the end), torch "
-        f"{torch.__version__}. The single-threaded jobs used {cpu_seconds / 60:.1f} min of CPU "
+        f"{torch.__version__}, scikit-learn {sklearn.__version__}. Training figures repeat bit "
+        f"for bit only on a CPU whose kernels torch picks the same way (the vector "
+        f"instructions named). The single-threaded jobs used {cpu_seconds / 60:.1f} min of CPU "
         f"(longest job {longest / 60:.1f} min): on {args.jobs} idle cores the page takes about "
         f"{max(cpu_seconds / args.jobs, longest) / 60:.1f} min."
         + (" **--fast: not for reporting.**" if args.fast else ""),
