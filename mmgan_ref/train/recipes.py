@@ -224,11 +224,13 @@ register(Toy2DRecipe(
 # reach 95.2 % on seeds 0-2. A step of 48 still costs ~4.6 ms (the per-op overhead stays).
 # R1 stops halfway: it steadies D while the modes form, but in the decay it only costs
 # time (~12 % of a step; seeds 0-2 gave 93.8 / 95.2 / 91.8 % at 12,000 steps against
-# 93.6 / 95.2 / 92.2 % with R1 throughout; stopping it at a quarter lost modes), and the
-# time it frees buys 1,000 more steps within the 60 s budget (docs/results.md).
+# 93.6 / 95.2 / 92.2 % with R1 throughout; stopping it at a quarter lost modes).
+# 18,000 steps: 95.4 % on seeds 0-2 (94.8 / 95.2 / 96.1) in at most 55.4 s of CPU on the
+# Intel Xeon of session 10 (benchmarks/train_targets.py); 13,000 gave 93.8 % there. On the
+# AMD CPU of earlier sessions a step cost ~4.3 ms, so the same run takes ~75 s there.
 register(Toy2DRecipe(
     "grid", "MLP GAN on 25 Gaussians on a 5x5 grid (PacGAN protocol); lesson 02",
-    TrainConfig(steps=13000, batch_size=48, lr=1e-3),
+    TrainConfig(steps=18000, batch_size=48, lr=1e-3),
     {**TOY_OPTIONS, "mixture": "grid", "d_activation": "relu", "r1_until": 0.5}))
 
 
